@@ -1,0 +1,132 @@
+// The request body as AJP wants it: pulled a packet at a time when Tomcat asks (GET_BODY_CHUNK), never
+// buffered whole. Only the first packet is remembered, because that is all mod_jk can replay on another
+// backend; once Tomcat has asked for more, the body is spent and the request can no longer move.
+
+import type { Readable } from 'node:stream';
+
+export interface BodySource {
+  /**
+   * Up to `max` bytes now, or null when none are ready yet (then `onReadable` fires once, later).
+   * A zero-length Buffer means the body is complete.
+   */
+  read(max: number): Buffer | null;
+  /** Register the one waiter to call when `read` may return non-null. */
+  waitReadable(callback: () => void): void;
+  /** Start again from the first byte for a retry; false when that is no longer possible. */
+  rewind(): boolean;
+  /** The stream failed (client went away): no more bytes will come. */
+  readonly failed: Error | undefined;
+}
+
+const END = Buffer.alloc(0);
+
+/**
+ * Reads a Node Readable (an IncomingMessage) in paused mode. Memory held: at most the stream's own buffer
+ * plus one chunk, whatever the body size.
+ */
+export class StreamBodySource implements BodySource {
+  private readonly stream: Readable;
+  private pending: Buffer | null = null;
+  private ended = false;
+  private waiter: (() => void) | null = null;
+  private first: Buffer | null = null;
+  private replaying = false;
+  private packets = 0;
+  failed: Error | undefined;
+
+  constructor(stream: Readable) {
+    this.stream = stream;
+    stream.pause();
+    stream.on('data', this.onData);
+    stream.on('end', this.onEnd);
+    stream.on('error', this.onError);
+    stream.on('aborted', this.onAborted);
+  }
+
+  read(max: number): Buffer | null {
+    if (this.replaying) {
+      this.replaying = false;
+      this.packets = 1;
+      return this.first as Buffer;
+    }
+    let out: Buffer | null;
+    const pending = this.pending;
+    if (pending !== null) {
+      if (pending.length <= max) {
+        out = pending;
+        this.pending = null;
+        if (!this.ended) this.stream.resume();
+      } else {
+        out = pending.subarray(0, max);
+        this.pending = pending.subarray(max);
+      }
+    } else if (this.ended) {
+      out = END;
+    } else {
+      if (this.failed === undefined) this.stream.resume();
+      return null;
+    }
+    if (this.packets++ === 0) this.first = out;
+    return out;
+  }
+
+  waitReadable(callback: () => void): void {
+    this.waiter = callback;
+    if (this.pending !== null || this.ended || this.failed !== undefined) this.wake();
+  }
+
+  rewind(): boolean {
+    if (this.packets > 1) return false;
+    if (this.packets === 1) this.replaying = true;
+    return true;
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    if (waiter !== null) {
+      this.waiter = null;
+      waiter();
+    }
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    // Hold one chunk at most; the stream stays paused until Tomcat has taken it.
+    this.stream.pause();
+    this.pending = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
+    this.wake();
+  };
+
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    this.wake();
+  };
+
+  private readonly onError = (err: Error): void => {
+    this.failed = err;
+    this.wake();
+  };
+
+  private readonly onAborted = (): void => {
+    this.failed ??= new Error('client aborted the request body');
+    this.wake();
+  };
+}
+
+/** A body already in memory (tests, small replayable bodies). */
+export class BufferBodySource implements BodySource {
+  private offset = 0;
+  readonly failed = undefined;
+  constructor(private readonly data: Buffer) {}
+  read(max: number): Buffer | null {
+    const chunk = this.data.subarray(this.offset, this.offset + max);
+    this.offset += chunk.length;
+    return chunk;
+  }
+  waitReadable(callback: () => void): void {
+    callback();
+  }
+  rewind(): boolean {
+    this.offset = 0;
+    return true;
+  }
+}
