@@ -1,0 +1,228 @@
+#!/usr/bin/env node
+// ajplb's command line: flags in, a validated config, the daemon started, signals wired. With no arguments it
+// starts the demo, so a fresh checkout shows balancing, stickiness and failover at once.
+
+import { readFileSync } from 'node:fs';
+import * as http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config/load.js';
+import { formatDiagnostic } from './config/diagnostics.js';
+import { dumpConfig } from './config/dump.js';
+import type { AppConfig } from './config/types.js';
+import { startDaemon, type Daemon } from './daemon.js';
+import type { ListenSpec } from './front/server.js';
+import { parseListen } from './listen.js';
+import { probeWorkers } from './probe.js';
+import { VERSION } from './version.js';
+
+const HELP = `ajplb ${VERSION} — Apache httpd + mod_jk, replaced: AJP13 load balancer for Tomcat
+
+Usage: ajplb [options]            (no options: start the demo)
+
+Configuration (mod_jk's own files, unchanged):
+  --workers FILE        workers.properties (JkWorkersFile)
+  --mounts FILE         uriworkermap.properties (JkMountFile)
+  --mount 'PAT=WORKER'  a JkMount rule; repeatable
+  --httpd-conf FILE     read an Apache httpd.conf: Listen, VirtualHost, JkMount, JkWorkersFile…
+  --strict              treat warnings (values mod_jk silently accepts) as errors
+
+Listening:
+  --listen ADDR         [http://|https://]HOST:PORT or PORT; repeatable (default 127.0.0.1:8080,
+                        or the Listen lines of --httpd-conf)
+  --cert FILE --key FILE  certificate and key for https:// listeners
+  --admin ADDR          metrics, status and health listener (default 127.0.0.1:8081; 'off' to disable)
+  --admin-token TOKEN   allow status-page actions with this bearer token (default: read-only)
+
+Operation:
+  --check               validate the configuration, CPing every worker, print problems, exit 0/1
+  --dump                print the effective configuration (defaults filled in) and exit
+  --no-probe            with --check: do not contact the workers
+  --drain-timeout SEC   on SIGTERM, how long running requests may take to finish (default 30)
+  --access-log DEST     stdout (default), a file path, or off
+  --log-level LEVEL     trace, debug, info (default), warn, error
+  --version, --help
+
+Signals: SIGTERM/SIGINT drain and exit, SIGHUP reloads the configuration, SIGUSR1 reopens log files.
+`;
+
+interface CliOptions {
+  workers?: string;
+  mounts?: string;
+  mount: string[];
+  httpdConf?: string;
+  strict: boolean;
+  listen: string[];
+  cert?: string;
+  key?: string;
+  admin: string;
+  adminToken?: string;
+  check: boolean;
+  dump: boolean;
+  probe: boolean;
+  drainTimeoutSec: number;
+  accessLog: string;
+  logLevel: string;
+}
+
+function parse(argv: string[]): CliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      workers: { type: 'string' }, mounts: { type: 'string' }, mount: { type: 'string', multiple: true },
+      'httpd-conf': { type: 'string' }, strict: { type: 'boolean' }, listen: { type: 'string', multiple: true },
+      cert: { type: 'string' }, key: { type: 'string' }, admin: { type: 'string' }, 'admin-token': { type: 'string' },
+      check: { type: 'boolean' }, dump: { type: 'boolean' }, 'no-probe': { type: 'boolean' },
+      'drain-timeout': { type: 'string' }, 'access-log': { type: 'string' }, 'log-level': { type: 'string' },
+      version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  if (values.version) {
+    process.stdout.write(`ajplb ${VERSION} (node ${process.version})\n`);
+    process.exit(0);
+  }
+  const drain = Number(values['drain-timeout'] ?? 30);
+  if (!Number.isFinite(drain) || drain < 0) throw new Error(`--drain-timeout: not a number of seconds: ${values['drain-timeout']}`);
+  return {
+    workers: values.workers, mounts: values.mounts, mount: values.mount ?? [], httpdConf: values['httpd-conf'],
+    strict: values.strict ?? false, listen: values.listen ?? [], cert: values.cert, key: values.key,
+    admin: values.admin ?? '127.0.0.1:8081', adminToken: values['admin-token'] ?? process.env.AJPLB_ADMIN_TOKEN,
+    check: values.check ?? false, dump: values.dump ?? false, probe: !(values['no-probe'] ?? false),
+    drainTimeoutSec: drain, accessLog: values['access-log'] ?? 'stdout', logLevel: values['log-level'] ?? 'info',
+  };
+}
+
+function load(o: CliOptions): AppConfig {
+  return loadConfig({ workersFile: o.workers, mountsFile: o.mounts, mountArgs: o.mount, httpdConf: o.httpdConf, strict: o.strict });
+}
+
+function printDiagnostics(config: AppConfig, out: NodeJS.WriteStream): number {
+  let errors = 0;
+  for (const d of config.diagnostics) {
+    if (d.severity === 'error') errors++;
+    out.write(`${formatDiagnostic(d)}\n`);
+  }
+  return errors;
+}
+
+function listenSpecs(o: CliOptions, config: AppConfig): ListenSpec[] {
+  const tls = o.cert && o.key ? { cert: readFileSync(o.cert), key: readFileSync(o.key) } : undefined;
+  const raw = o.listen.length > 0 ? o.listen.map(parseListen)
+    : config.listeners.length > 0 ? config.listeners.map((l) => ({ ...l, tls: l.tls }))
+    : [{ host: '127.0.0.1', port: 8080, tls: false }];
+  return raw.map((l) => {
+    if (l.tls && tls === undefined) throw new Error(`https listener ${l.host}:${l.port} needs --cert FILE and --key FILE`);
+    return { host: l.host, port: l.port, tls: l.tls ? tls : undefined };
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0) return runDemo();
+  const o = parse(argv);
+  const config = load(o);
+  if (o.dump) {
+    const errors = printDiagnostics(config, process.stderr);
+    process.stdout.write(dumpConfig(config));
+    return errors > 0 ? 1 : 0;
+  }
+  if (o.check) {
+    let errors = printDiagnostics(config, process.stdout);
+    if (o.probe && errors === 0) {
+      for (const line of await probeWorkers(config)) process.stdout.write(`${line}\n`);
+    }
+    process.stdout.write(errors > 0 ? `configuration has ${errors} error(s)\n` : 'Syntax OK\n');
+    return errors > 0 ? 1 : 0;
+  }
+  const errors = printDiagnostics(config, process.stderr);
+  if (errors > 0) {
+    process.stderr.write(`ajplb: not started: ${errors} configuration error(s)\n`);
+    return 1;
+  }
+  await serve(o, config);
+  return -1;
+}
+
+/** No arguments: the sample config plus in-process demo backends, on 127.0.0.1:8080 (admin :8081). */
+async function runDemo(): Promise<number> {
+  const dir = fileURLToPath(new URL('../conf/demo/', import.meta.url));
+  const o = parse(['--workers', `${dir}workers.properties`, '--mounts', `${dir}uriworkermap.properties`]);
+  const config = load(o);
+  if (printDiagnostics(config, process.stderr) > 0) return 1;
+  const { DemoBackends } = await import('./demo/demo.js');
+  await DemoBackends.start(config);
+  await serve(o, config);
+  process.stderr.write(`
+  ajplb DEMO running — open http://127.0.0.1:8080/ and reload a few times.
+  Two demo backends (jvmRoute demo1, demo2) stand in for Tomcats; stop one from the page to see failover.
+  Status: http://127.0.0.1:8080/jkstatus   Metrics: http://127.0.0.1:8081/metrics
+  Your own setup: ajplb --workers workers.properties [--mounts uriworkermap.properties] --listen 0.0.0.0:80
+
+`);
+  return -1;
+}
+
+async function serve(o: CliOptions, config: AppConfig): Promise<void> {
+  const { createObservability } = await import('./observe/index.js');
+  let daemon: Daemon | null = null;
+  let draining = false;
+  const obs = createObservability({
+    getRuntime: () => (daemon as Daemon).runtime, isDraining: () => draining, adminToken: o.adminToken, version: VERSION,
+    accessLog: o.accessLog === 'off' ? false : { destination: o.accessLog }, logLevel: o.logLevel,
+  });
+  const log = obs.logger;
+  daemon = await startDaemon({ config, listen: listenSpecs(o, config), observer: obs.observer });
+  obs.applyOverrides(daemon.runtime);
+  for (const a of daemon.addresses) log.info({ address: a.address, port: a.port }, 'listening');
+  if (o.admin !== 'off') {
+    const spec = parseListen(o.admin);
+    const admin = http.createServer(obs.adminHandler);
+    await new Promise<void>((resolve) => admin.listen(spec.port, spec.host, resolve));
+    admin.unref();
+    log.info({ address: spec.host, port: spec.port }, 'admin listening (/metrics /status /livez /readyz)');
+  }
+  const d = daemon;
+  process.on('SIGHUP', () => {
+    try {
+      const next = load(o);
+      const errs = next.diagnostics.filter((x) => x.severity === 'error');
+      if (errs.length > 0) {
+        for (const e of errs) log.error(formatDiagnostic(e));
+        log.error('reload refused: the running configuration stays');
+        obs.observer.onReload?.(false, new Error('invalid configuration'));
+        return;
+      }
+      d.reload(next);
+      obs.applyOverrides(d.runtime);
+      log.info('configuration reloaded');
+    } catch (err) {
+      log.error({ err }, 'reload failed: the running configuration stays');
+    }
+  });
+  process.on('SIGUSR1', () => obs.reopenLogs());
+  const stop = (signal: string): void => {
+    if (draining) return;
+    draining = true;
+    log.info({ signal, drainTimeoutSec: o.drainTimeoutSec }, 'draining');
+    void d.stop(o.drainTimeoutSec * 1000).then((clean) => {
+      log.info({ clean }, 'stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`ajplb: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  },
+);

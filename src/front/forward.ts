@@ -1,0 +1,301 @@
+// One HTTP request forwarded to a worker: an lb's member chosen by the balancer (with failover while nothing
+// of the response has reached the client), or a plain ajp13 worker. This object is the exchange's sink, so a
+// request costs one of these and no closures.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StreamBodySource, type BodySource } from '../ajp/body.js';
+import type { ExchangeProgress, ExchangeSink } from '../ajp/connection.js';
+import type { AjpError } from '../ajp/errors.js';
+import { WorkerExchange } from '../ajp/exchange.js';
+import { LbRequest, routeOfSessionId, sessionIdsFrom, type AttemptProgress, type Outcome, type PickRequest } from '../balancer/index.js';
+import type { MountExtensions } from '../config/types.js';
+import { buildForwardRequest, type ClientRequestShape } from './request-map.js';
+import { sendError } from './errors.js';
+import type { AjpTarget, LbTarget } from './targets.js';
+
+/** Told once per finished request, for metrics and the access log. */
+export interface ForwardObserver {
+  onForwardDone(f: Forwarding): void;
+}
+
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE', 'PROPFIND']);
+const kForwarding = Symbol('ajplb.forwarding');
+
+export class Forwarding implements ExchangeSink {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly shape: ClientRequestShape;
+  readonly lb: LbTarget | null;
+  /** The worker of the current (finally: last) attempt. */
+  worker: AjpTarget | null;
+  readonly startedAt: number;
+  upstreamStartedAt = 0;
+  upstreamMs = 0;
+  status = 0;
+  bytesOut = 0;
+  attempts = 0;
+  route = '';
+  outcome: Outcome | 'no_member' = 'ok';
+  errorCode: string | undefined;
+  private readonly body: BodySource | null;
+  private readonly lbRequest: LbRequest | null;
+  private readonly pickRequest: PickRequest | null;
+  private readonly exchange: WorkerExchange | null;
+  private currentExchange: WorkerExchange | null = null;
+  private readonly observer: ForwardObserver;
+  private held: { status: number; outcome: Outcome } | null = null;
+  private finished = false;
+
+  constructor(
+    req: IncomingMessage, res: ServerResponse, shape: ClientRequestShape, target: LbTarget | AjpTarget,
+    ext: MountExtensions, observer: ForwardObserver,
+  ) {
+    this.req = req;
+    this.res = res;
+    this.shape = shape;
+    this.observer = observer;
+    this.startedAt = performance.now();
+    this.body = shape.bodyMode === 'none' ? null : new StreamBodySource(req);
+    (res as unknown as Record<symbol, Forwarding>)[kForwarding] = this;
+    res.on('drain', onResponseDrain);
+    res.on('close', onResponseClose);
+    if (target.kind === 'lb') {
+      this.lb = target;
+      this.worker = null;
+      const cfg = target.config;
+      const stickyIgnore = ext.stickyIgnore === true || !cfg.stickySession;
+      this.pickRequest = {
+        sessionIds: stickyIgnore ? null : sessionIdsFrom(shape.uri, req.headers.cookie, ext.sessionPath ?? cfg.sessionPath, ext.sessionCookie ?? cfg.sessionCookie),
+        stateless: ext.stateless === true,
+        stickyIgnore,
+        activations: null,
+      };
+      this.lbRequest = new LbRequest(target.balancer, this.pickRequest);
+      this.exchange = null;
+    } else {
+      this.lb = null;
+      this.worker = target;
+      this.pickRequest = null;
+      this.lbRequest = null;
+      this.exchange = new WorkerExchange(target.pool, target.config);
+    }
+  }
+
+  start(): void {
+    if (this.lbRequest === null) {
+      this.attempt(this.worker as AjpTarget, this.exchange as WorkerExchange, '');
+      return;
+    }
+    this.step();
+  }
+
+  /** Advances the lb state machine until an attempt is running or the request is answered. */
+  private step(): void {
+    const r = this.lbRequest as LbRequest;
+    const lb = this.lb as LbTarget;
+    for (;;) {
+      const step = r.next();
+      if (step === 'try') {
+        const member = lb.members[r.member] as AjpTarget;
+        if (member.pool.busy >= member.pool.options.size && member.pool.options.acquireTimeoutMs <= 0) {
+          r.noSlot();
+          continue;
+        }
+        if (!r.begin()) continue;
+        this.attempt(member, new WorkerExchange(member.pool, member.config), r.route);
+        return;
+      }
+      if (step === 'wait') {
+        setTimeout(resumeStep, r.waitMs, this);
+        return;
+      }
+      this.fail(r.status || 503, r.lastOutcome ?? 'no_member');
+      return;
+    }
+  }
+
+  /** Re-entered from a timer after retry_interval. */
+  continueAfterWait(): void {
+    if (!this.finished) this.step();
+  }
+
+  private attempt(worker: AjpTarget, exchange: WorkerExchange, route: string): void {
+    this.worker = worker;
+    this.route = route;
+    this.attempts++;
+    this.currentExchange = exchange;
+    this.upstreamStartedAt = performance.now();
+    const secret = worker.config.secret ?? this.lb?.config.secret;
+    const fr = buildForwardRequest(this.req, { shape: this.shape, route, secret, activation: activationText(worker) });
+    exchange.start(fr, this.body, this);
+  }
+
+  // ExchangeSink
+
+  onHeaders(status: number, reason: string, headers: string[]): void {
+    const worker = this.worker as AjpTarget;
+    if (worker.failHard.has(status) || worker.failSoft.has(status)) {
+      // mod_jk drops such a response and treats the member as failed (+code) or just moves on (-code).
+      this.held = { status, outcome: worker.failHard.has(status) ? 'status_fail' : 'status_failover' };
+      this.currentExchange?.abort();
+      this.attemptFailed(this.held.outcome, true, false, 'AJP_STATUS');
+      return;
+    }
+    if (this.lb !== null) this.watchSessions(headers);
+    try {
+      this.res.writeHead(status, reason, headers);
+    } catch {
+      // Node refuses header bytes HTTP does not allow; passing them on would be worse than a 502.
+      this.currentExchange?.abort();
+      this.attemptFailed('protocol_error', true, false, 'AJP_BAD_HEADER');
+      return;
+    }
+    this.status = status;
+  }
+
+  onBody(data: Buffer): boolean {
+    this.bytesOut += data.length;
+    return this.res.write(data);
+  }
+
+  onFlush(): void {
+    if (!this.res.headersSent) this.res.flushHeaders();
+  }
+
+  onComplete(): void {
+    this.upstreamMs = performance.now() - this.upstreamStartedAt;
+    this.currentExchange = null;
+    this.lbRequest?.end('ok', NO_PROGRESS, 0, this.bytesOut);
+    this.res.end();
+    this.done('ok');
+  }
+
+  onError(err: AjpError, progress: ExchangeProgress): void {
+    this.upstreamMs = performance.now() - this.upstreamStartedAt;
+    this.currentExchange = null;
+    if (this.held !== null) return;
+    this.attemptFailed(outcomeOf(err, progress), progress.sent, progress.headersDelivered, err.code, progress.bodyConsumed);
+  }
+
+  private attemptFailed(outcome: Outcome, sent: boolean, headersSent: boolean, code: string, bodyConsumed = false): void {
+    this.errorCode = code;
+    const method = this.req.method ?? 'GET';
+    // Safer than mod_jk's default: a request that may have changed state in Tomcat is not sent again.
+    const replayable = !bodyConsumed && (this.body === null || this.body.rewind())
+      && (!sent || IDEMPOTENT.has(method) || (this.worker as AjpTarget).config.recoveryOptions !== 0 || outcome.startsWith('status_'));
+    if (this.lbRequest !== null) {
+      const progress: AttemptProgress = { sent, headersSent, method, bodyReplayable: replayable };
+      this.lbRequest.end(outcome, progress, 0, this.bytesOut);
+      this.held = null;
+      if (headersSent) {
+        this.abortClient(outcome);
+        return;
+      }
+      this.step();
+      return;
+    }
+    if (headersSent) {
+      this.abortClient(outcome);
+      return;
+    }
+    this.fail(statusFor(outcome), outcome);
+  }
+
+  private fail(status: number, outcome: Outcome | 'no_member'): void {
+    this.status = status;
+    sendError(this.res, status);
+    this.done(outcome);
+  }
+
+  /** Headers are out: the only honest signal left is to cut the response short. */
+  private abortClient(outcome: Outcome): void {
+    this.res.destroy();
+    this.done(outcome);
+  }
+
+  private done(outcome: Outcome | 'no_member'): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.outcome = outcome;
+    this.observer.onForwardDone(this);
+  }
+
+  /** The client went away before the response was complete. */
+  clientClosed(): void {
+    if (this.finished) return;
+    const ex = this.currentExchange;
+    this.currentExchange = null;
+    ex?.abort();
+    if (ex !== null) this.lbRequest?.end('client_error', NO_PROGRESS, 0, this.bytesOut);
+    this.done('client_error');
+  }
+
+  drained(): void {
+    this.currentExchange?.resume();
+  }
+
+  private watchSessions(headers: string[]): void {
+    const lb = this.lb as LbTarget;
+    const cookie = lb.config.sessionCookie;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i] as string;
+      if (name.length !== 10 || name.toLowerCase() !== 'set-cookie') continue;
+      const value = headers[i + 1] as string;
+      if (!value.startsWith(cookie) || value.charCodeAt(cookie.length) !== 61 /* = */) continue;
+      const end = value.indexOf(';');
+      const id = value.slice(cookie.length + 1, end < 0 ? undefined : end);
+      if (routeOfSessionId(id) !== '') lb.balancer.observeResponseSession((this.lbRequest as LbRequest).member, id);
+    }
+  }
+}
+
+const NO_PROGRESS: AttemptProgress = { sent: true, headersSent: true, method: 'GET', bodyReplayable: false };
+
+function resumeStep(f: Forwarding): void {
+  f.continueAfterWait();
+}
+
+function onResponseDrain(this: ServerResponse): void {
+  (this as unknown as Record<symbol, Forwarding>)[kForwarding]?.drained();
+}
+
+function onResponseClose(this: ServerResponse): void {
+  if (!this.writableFinished) (this as unknown as Record<symbol, Forwarding>)[kForwarding]?.clientClosed();
+}
+
+function activationText(worker: AjpTarget): string {
+  const a = worker.config.activation;
+  return a === 'disabled' ? 'DIS' : a === 'stopped' ? 'STP' : 'ACT';
+}
+
+export function outcomeOf(err: AjpError, progress: ExchangeProgress): Outcome {
+  switch (err.code) {
+    case 'AJP_CONNECT':
+    case 'AJP_PING':
+      return 'connect_error';
+    case 'AJP_SEND':
+      return 'send_error';
+    case 'AJP_CLOSED':
+      return progress.sent ? 'recv_error' : 'send_error';
+    case 'AJP_REPLY_TIMEOUT':
+    case 'AJP_SOCKET_TIMEOUT':
+      return 'reply_timeout';
+    case 'AJP_PROTOCOL':
+    case 'AJP_SECRET':
+      return 'protocol_error';
+    case 'AJP_ACQUIRE_TIMEOUT':
+      return 'busy';
+    case 'AJP_REQUEST_TOO_LARGE':
+    case 'AJP_CLIENT':
+      return 'client_error';
+  }
+}
+
+function statusFor(outcome: Outcome): number {
+  switch (outcome) {
+    case 'client_error': return 400;
+    case 'reply_timeout': return 504;
+    case 'recv_error': case 'protocol_error': return 502;
+    default: return 503;
+  }
+}

@@ -1,0 +1,134 @@
+// HTTP request -> AJP forward request, as mod_jk fills it: the Host header gives server_name/port, the
+// socket gives remote/local addresses, TLS details become the ssl_* attributes so request.isSecure() and the
+// jakarta.servlet.request.* attributes work behind ajplb exactly as behind Apache.
+
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { BodyMode, ForwardRequest } from '../ajp/encode.js';
+
+export interface ClientRequestShape {
+  /** Raw path (no query) forwarded to Tomcat. */
+  uri: string;
+  query: string | undefined;
+  bodyMode: BodyMode;
+}
+
+/** Splits req.url and decides how the body travels; null when the framing is unsafe (smuggling shapes). */
+export function classifyRequest(req: IncomingMessage): ClientRequestShape | string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const uri = q < 0 ? url : url.slice(0, q);
+  const query = q < 0 ? undefined : url.slice(q + 1);
+  const te = req.headers['transfer-encoding'];
+  const cl = req.headers['content-length'];
+  if (te !== undefined) {
+    if (cl !== undefined) return 'both Content-Length and Transfer-Encoding';
+    if (!/(?:^|,)\s*chunked\s*$/i.test(te)) return 'Transfer-Encoding without final chunked';
+    return { uri, query, bodyMode: 'chunked' };
+  }
+  if (cl !== undefined) {
+    // Node already refuses differing duplicates; a non-numeric value is refused here.
+    if (!/^\d+$/.test(cl)) return 'invalid Content-Length';
+    return { uri, query, bodyMode: cl === '0' || /^0+$/.test(cl) ? 'none' : 'length' };
+  }
+  return { uri, query, bodyMode: 'none' };
+}
+
+/** Strips the IPv4-mapped prefix Node reports on dual-stack sockets, as Apache shows plain IPv4. */
+export function plainAddress(addr: string | undefined): string {
+  if (addr === undefined) return '';
+  return addr.startsWith('::ffff:') && addr.indexOf('.') > 0 ? addr.slice(7) : addr;
+}
+
+/** server_name / server_port from the Host header (UseCanonicalName Off), else the local socket. */
+export function serverNameAndPort(host: string | undefined, localAddr: string, localPort: number, isSsl: boolean): [string, number] {
+  if (host === undefined || host === '') return [localAddr, localPort];
+  let name = host;
+  let port = isSsl ? 443 : 80;
+  const close = host.startsWith('[') ? host.indexOf(']') : -1;
+  const colon = host.lastIndexOf(':');
+  if (colon > close) {
+    name = host.slice(0, colon);
+    const p = Number(host.slice(colon + 1));
+    if (Number.isInteger(p) && p > 0 && p < 65536) port = p;
+  }
+  return [name, port];
+}
+
+export interface TlsDetails {
+  cipher: string;
+  keySize: number;
+  session: string | undefined;
+  protocol: string | undefined;
+  certPem: string | undefined;
+}
+
+/** What mod_jk's JkExtractSSL would forward, read from Node's TLS socket. */
+export function tlsDetails(socket: TLSSocket): TlsDetails {
+  const cipher = socket.getCipher();
+  const session = socket.getSession();
+  const peer = socket.getPeerCertificate(false);
+  let certPem: string | undefined;
+  if (peer !== null && peer !== undefined && 'raw' in peer && peer.raw !== undefined) {
+    const b64 = peer.raw.toString('base64').replace(/(.{64})/g, '$1\n');
+    certPem = `-----BEGIN CERTIFICATE-----\n${b64}${b64.endsWith('\n') ? '' : '\n'}-----END CERTIFICATE-----\n`;
+  }
+  return {
+    cipher: cipher.standardName ?? cipher.name,
+    keySize: cipherKeyBits(cipher.name),
+    session: session ? session.subarray(0, 32).toString('hex') : undefined,
+    protocol: socket.getProtocol() ?? undefined,
+    certPem,
+  };
+}
+
+/** Node does not report the symmetric key size; it is in the cipher suite's name. */
+export function cipherKeyBits(name: string): number {
+  const m = /AES[_-]?(\d{3})|CAMELLIA[_-]?(\d{3})/i.exec(name);
+  if (m) return Number(m[1] ?? m[2]);
+  if (/CHACHA20/i.test(name)) return 256;
+  if (/3DES|DES-CBC3/i.test(name)) return 168;
+  return 0;
+}
+
+export interface ForwardContext {
+  shape: ClientRequestShape;
+  route: string;
+  secret: string | undefined;
+  activation: string;
+}
+
+/** Builds the forward request; one small object and one attribute array per request. */
+export function buildForwardRequest(req: IncomingMessage, ctx: ForwardContext): ForwardRequest {
+  const socket = req.socket;
+  const isSsl = (socket as TLSSocket).encrypted === true;
+  const localAddr = plainAddress(socket.localAddress);
+  const remoteAddr = plainAddress(socket.remoteAddress);
+  const [serverName, serverPort] = serverNameAndPort(req.headers.host, localAddr, socket.localPort ?? 0, isSsl);
+  const attributes = ['AJP_REMOTE_PORT', String(socket.remotePort ?? 0), 'AJP_LOCAL_ADDR', localAddr, 'JK_LB_ACTIVATION', ctx.activation];
+  const fr: ForwardRequest = {
+    method: req.method ?? 'GET',
+    protocol: `HTTP/${req.httpVersion}`,
+    uri: ctx.shape.uri,
+    remoteAddr,
+    remoteHost: remoteAddr,
+    serverName,
+    serverPort,
+    isSsl,
+    headers: req.rawHeaders,
+    bodyMode: ctx.shape.bodyMode,
+    queryString: ctx.shape.query,
+    route: ctx.route,
+    secret: ctx.secret,
+    attributes,
+  };
+  if (isSsl) {
+    const tls = tlsDetails(socket as TLSSocket);
+    fr.sslCipher = tls.cipher;
+    fr.sslKeySize = tls.keySize;
+    fr.sslSession = tls.session;
+    fr.sslCert = tls.certPem;
+    if (tls.protocol !== undefined) attributes.push('AJP_SSL_PROTOCOL', tls.protocol);
+  }
+  return fr;
+}

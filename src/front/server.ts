@@ -1,0 +1,157 @@
+// The HTTP(S) front: accepts requests, refuses the malformed ones with the right 4xx, finds the mount for
+// host + path, and hands the request to a Forwarding. Which runtime (config) serves a request is read once per
+// request, so a reload swaps it without touching requests in flight.
+
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { classifyRequest } from './request-map.js';
+import { sendError } from './errors.js';
+import { Forwarding, type ForwardObserver } from './forward.js';
+import type { Runtime } from './runtime.js';
+import { normalizePath } from './normalize-uri.js';
+
+export interface FrontLimits {
+  /** Longest request line target, as Apache's LimitRequestLine (8190). */
+  maxUriLength: number;
+  /** Most header fields, as Apache's LimitRequestFields (100). */
+  maxHeaderCount: number;
+  /** Total header bytes Node will parse (431 beyond). */
+  maxHeaderBytes: number;
+  keepAliveTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: FrontLimits = {
+  maxUriLength: 8190, maxHeaderCount: 100, maxHeaderBytes: 16384, keepAliveTimeoutMs: 5000,
+};
+
+export interface ListenSpec {
+  host: string;
+  port: number;
+  tls?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean } | undefined;
+}
+
+/** Hooks for what a non-forwarded request needs (status worker, metrics). */
+export interface FrontHooks extends ForwardObserver {
+  onStatusRequest(req: http.IncomingMessage, res: http.ServerResponse, workerName: string): void;
+  onRejected(req: http.IncomingMessage, status: number, why: string): void;
+}
+
+export class FrontServer {
+  private runtime: Runtime;
+  private readonly hooks: FrontHooks;
+  private readonly limits: FrontLimits;
+  readonly servers: Array<http.Server | https.Server> = [];
+  private draining = false;
+  inFlight = 0;
+
+  constructor(runtime: Runtime, hooks: FrontHooks, limits: FrontLimits = DEFAULT_LIMITS) {
+    this.runtime = runtime;
+    this.hooks = hooks;
+    this.limits = limits;
+  }
+
+  swapRuntime(runtime: Runtime): void {
+    this.runtime = runtime;
+  }
+
+  async listen(spec: ListenSpec): Promise<AddressInfo> {
+    const options: http.ServerOptions = {
+      maxHeaderSize: this.limits.maxHeaderBytes,
+      keepAliveTimeout: this.limits.keepAliveTimeoutMs,
+      requestTimeout: 0,
+      headersTimeout: 60_000,
+      // Node merges duplicate headers into req.headers only; rawHeaders (what we forward) keeps every one.
+      joinDuplicateHeaders: false,
+    };
+    const server = spec.tls
+      ? https.createServer({ ...options, cert: spec.tls.cert, key: spec.tls.key, ca: spec.tls.ca, requestCert: spec.tls.requestCert ?? false, rejectUnauthorized: false }, this.handle)
+      : http.createServer(options, this.handle);
+    server.on('clientError', onClientError);
+    this.servers.push(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: spec.host, port: spec.port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return server.address() as AddressInfo;
+  }
+
+  private readonly handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    if (this.draining) {
+      res.setHeader('Connection', 'close');
+      this.reject(req, res, 503, 'shutting down');
+      return;
+    }
+    const url = req.url ?? '/';
+    if (url.length > this.limits.maxUriLength) return this.reject(req, res, 414, 'URI too long');
+    if (req.rawHeaders.length > this.limits.maxHeaderCount * 2) return this.reject(req, res, 431, 'too many header fields');
+    const shape = classifyRequest(req);
+    if (typeof shape === 'string') return this.reject(req, res, 400, shape);
+    if (shape.uri.charCodeAt(0) !== 47 /* / */) {
+      if (req.method === 'OPTIONS' && shape.uri === '*') return this.reject(req, res, 404, 'OPTIONS * is not forwarded');
+      return this.reject(req, res, 400, 'request target is not a path');
+    }
+    const path = normalizePath(shape.uri);
+    if (path === null) return this.reject(req, res, 400, 'URI escapes the root');
+    const runtime = this.runtime;
+    const local = req.socket.localPort ?? 0;
+    const rule = runtime.router.match(req.headers.host, local, path);
+    if (rule === undefined) return this.reject(req, res, 404, 'no mount matches');
+    const target = runtime.targets.byName.get(rule.worker);
+    if (target === undefined) return this.reject(req, res, 503, `worker ${rule.worker} is not defined`);
+    if (target.kind === 'status') {
+      this.hooks.onStatusRequest(req, res, target.name);
+      return;
+    }
+    this.inFlight++;
+    res.on('close', this.onResponseClosed);
+    new Forwarding(req, res, shape, target, rule.extensions, this.hooks).start();
+  };
+
+  private readonly onResponseClosed = (): void => {
+    this.inFlight--;
+  };
+
+  private reject(req: http.IncomingMessage, res: http.ServerResponse, status: number, why: string): void {
+    this.hooks.onRejected(req, status, why);
+    sendError(res, status);
+    // An unread body would otherwise be parsed as the next request.
+    if (!req.complete) req.resume();
+  }
+
+  /** Stop accepting; answer late requests with 503 + close; resolves when in-flight requests are done or the deadline passes. */
+  async drain(deadlineMs: number): Promise<boolean> {
+    this.draining = true;
+    for (const s of this.servers) {
+      s.close();
+      s.closeIdleConnections();
+    }
+    const until = Date.now() + deadlineMs;
+    while (this.inFlight > 0 && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const clean = this.inFlight === 0;
+    for (const s of this.servers) s.closeAllConnections();
+    return clean;
+  }
+
+  close(): void {
+    for (const s of this.servers) {
+      s.close();
+      s.closeAllConnections();
+    }
+  }
+}
+
+function onClientError(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const text = http.STATUS_CODES[status] ?? 'Bad Request';
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+}

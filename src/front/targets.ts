@@ -1,0 +1,120 @@
+// The live objects a mount can point at, built once per configuration load: an ajp13 worker (its pool and
+// settings), an lb worker (its balancer and the member workers), or a status worker. The forwarder only ever
+// sees these, never raw configuration.
+
+import { AjpPool, type PoolOptions } from '../ajp/pool.js';
+import { Balancer } from '../balancer/index.js';
+import { normalizePacketSize } from '../ajp/constants.js';
+import type { AjpWorkerConfig, LbWorkerConfig, StatusWorkerConfig, WorkersConfig } from '../config/types.js';
+
+export interface AjpTarget {
+  kind: 'ajp13';
+  name: string;
+  config: AjpWorkerConfig;
+  pool: AjpPool;
+  /** Status codes as configured, split by sign (mod_jk fail_on_status). */
+  failHard: ReadonlySet<number>;
+  failSoft: ReadonlySet<number>;
+}
+
+export interface LbTarget {
+  kind: 'lb';
+  name: string;
+  config: LbWorkerConfig;
+  balancer: Balancer;
+  members: AjpTarget[];
+}
+
+export interface StatusTarget {
+  kind: 'status';
+  name: string;
+  config: StatusWorkerConfig;
+}
+
+export type Target = AjpTarget | LbTarget | StatusTarget;
+
+/** Safe defaults where mod_jk's "0 = off" hurts (see README: where ajplb differs). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
+export function poolOptionsFor(w: AjpWorkerConfig): PoolOptions {
+  const ping = w.pingMode;
+  return {
+    host: w.host,
+    port: w.port,
+    localAddress: w.source || undefined,
+    maxPacketSize: normalizePacketSize(w.maxPacketSize),
+    keepAlive: w.socketKeepalive,
+    connectTimeoutMs: w.socketConnectTimeoutMs > 0 ? w.socketConnectTimeoutMs : DEFAULT_CONNECT_TIMEOUT_MS,
+    replyTimeoutMs: w.replyTimeoutMs,
+    socketTimeoutMs: w.socketTimeoutMs * 1000,
+    size: w.connectionPoolSize,
+    minSize: w.connectionPoolMinSize,
+    idleTimeoutMs: w.connectionPoolTimeoutSec * 1000,
+    acquireTimeoutMs: w.connectionAcquireTimeoutMs,
+    connectPingTimeoutMs: ping.connect || w.connectTimeoutMs > 0 ? w.connectTimeoutMs || w.pingTimeoutMs : 0,
+    prepostPingTimeoutMs: ping.prepost || w.prepostTimeoutMs > 0 ? w.prepostTimeoutMs || w.pingTimeoutMs : 0,
+    idlePingIntervalMs: ping.interval || w.connectionPingIntervalSec > 0 ? w.connectionPingIntervalSec * 1000 : 0,
+    pingTimeoutMs: w.pingTimeoutMs,
+  };
+}
+
+function ajpTarget(w: AjpWorkerConfig, existing?: AjpTarget): AjpTarget {
+  const failHard = new Set<number>();
+  const failSoft = new Set<number>();
+  for (const code of w.failOnStatus) (code < 0 ? failSoft : failHard).add(Math.abs(code));
+  // A reload keeps the pool (and its warm connections) when the worker's connection settings are unchanged.
+  const options = poolOptionsFor(w);
+  const pool = existing !== undefined && samePool(existing.pool.options, options) ? existing.pool : new AjpPool(options);
+  return { kind: 'ajp13', name: w.name, config: w, pool, failHard, failSoft };
+}
+
+function samePool(a: PoolOptions, b: PoolOptions): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export interface TargetSet {
+  byName: Map<string, Target>;
+  pools: AjpPool[];
+  balancers: LbTarget[];
+}
+
+/**
+ * Builds every worker in worker.list (and the ajp13 members of lbs). `previous` lets a reload keep pools and
+ * balancer state of unchanged workers.
+ */
+export function buildTargets(workers: WorkersConfig, previous?: TargetSet, now: () => number = Date.now): TargetSet {
+  const byName = new Map<string, Target>();
+  const ajp = (name: string): AjpTarget | undefined => {
+    const have = byName.get(name);
+    if (have?.kind === 'ajp13') return have;
+    const w = workers.workers.get(name);
+    if (w?.type !== 'ajp13') return undefined;
+    const prev = previous?.byName.get(name);
+    const t = ajpTarget(w, prev?.kind === 'ajp13' ? prev : undefined);
+    byName.set(name, t);
+    return t;
+  };
+  const balancers: LbTarget[] = [];
+  for (const w of workers.workers.values()) {
+    if (w.type === 'ajp13') continue;
+    if (w.type === 'status') {
+      byName.set(w.name, { kind: 'status', name: w.name, config: w });
+      continue;
+    }
+    const members = w.members.map(ajp).filter((m): m is AjpTarget => m !== undefined);
+    const balancer = new Balancer(w, members.map((m) => m.config), {
+      maintainSec: workers.maintainSec,
+      now,
+      hasFreeSlot: (i) => {
+        const pool = members[i]?.pool;
+        return pool === undefined || pool.busy < pool.options.size;
+      },
+    });
+    const t: LbTarget = { kind: 'lb', name: w.name, config: w, balancer, members };
+    byName.set(w.name, t);
+    balancers.push(t);
+  }
+  for (const w of workers.workers.values()) if (w.type === 'ajp13') ajp(w.name);
+  const pools = [...byName.values()].filter((t): t is AjpTarget => t.kind === 'ajp13').map((t) => t.pool);
+  return { byName, pools, balancers };
+}
