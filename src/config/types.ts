@@ -7,7 +7,8 @@ export interface SourceRef {
   line: number;
 }
 
-export type Severity = 'error' | 'warning';
+/** 'info' is for things we deliberately ignore (httpd directives that are not ours); never fatal. */
+export type Severity = 'error' | 'warning' | 'info';
 
 export interface Diagnostic {
   severity: Severity;
