@@ -137,7 +137,9 @@ export class AjpConnection implements ResponseHandler {
     }
     this.socket.cork();
     this.socket.write(this.sendBuffer.subarray(0, length));
-    if (request.bodyMode === 'length' && body !== null) this.sendBodyPacket(this.options.maxPacketSize - BODY_PACKET_OVERHEAD);
+    if (request.bodyMode === 'length' && body !== null && !zeroContentLength(request.headers)) {
+      this.sendBodyPacket(this.options.maxPacketSize - BODY_PACKET_OVERHEAD);
+    }
     this.socket.uncork();
     p.sent = true;
     this.armTimer();
@@ -397,6 +399,19 @@ export class AjpConnection implements ResponseHandler {
     const code = this.state === State.Ping ? 'AJP_PING' : this.progress.responded ? 'AJP_CLOSED' : 'AJP_SEND';
     this.destroy(new AjpError(code, `backend socket error: ${err.message}`, { cause: err }));
   };
+}
+
+/**
+ * Tomcat reads the unasked first body packet only when Content-Length > 0. With "Content-Length: 0" it would
+ * take that packet for the start of the next request on the socket, answer it with a 500 and leave the
+ * connection out of step, so such a request gets no body packet even when the caller says bodyMode 'length'.
+ */
+function zeroContentLength(headers: readonly string[]): boolean {
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') return /^\s*0+\s*$/.test(headers[i + 1] as string);
+  }
+  return false;
 }
 
 /** Opens a TCP connection with a connect timeout; resolves to a ready AjpConnection. */

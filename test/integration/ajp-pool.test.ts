@@ -3,6 +3,7 @@ import * as net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BufferBodySource, StreamBodySource } from '../../src/ajp/body.js';
+import { PacketSplitter, encodeEndResponse, encodeSendHeaders } from '../../src/ajp/container.js';
 import { startAjpServer, type AjpHandler, type AjpServer } from '../../src/demo/ajp-server.js';
 import { AjpPool, poolOptions, request, run } from './exchange-helpers.js';
 
@@ -233,5 +234,26 @@ describe('exchange over a pooled connection (fake backend)', () => {
       new BufferBodySource(Buffer.alloc(100_000, 9)));
     expect(r.error).toBeUndefined();
     expect(r.body.length).toBe(200_000);
+  });
+
+  it('sends no unasked body packet for Content-Length: 0, which Tomcat would take for the next request', async () => {
+    // Raw backend: records every packet; Tomcat skips the first body packet when Content-Length is 0.
+    const types: Array<number | undefined> = [];
+    const raw = net.createServer((socket) => {
+      const splitter = new PacketSplitter(8192, (packet) => {
+        types.push(packet[4]);
+        if (packet[4] === 2) socket.write(Buffer.concat([encodeSendHeaders(204, []), encodeEndResponse(true)]));
+      });
+      socket.on('data', (chunk: Buffer) => splitter.push(chunk));
+      socket.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => raw.close(resolve)));
+    const p = new AjpPool(poolOptions((raw.address() as net.AddressInfo).port));
+    cleanups.push(() => p.destroy());
+    const post = request({ method: 'POST', headers: ['Content-Length', '0'], bodyMode: 'length' });
+    expect((await run(p, post, new BufferBodySource(Buffer.alloc(0)))).status).toBe(204);
+    expect((await run(p, request())).status).toBe(204);
+    expect(types).toEqual([2, 2]);
   });
 });
