@@ -51,7 +51,7 @@ export function validateWorkers(map: PropertyMap, diag: Diagnostics): WorkersCon
   const builder = new Builder(map, diag, fileRef);
   for (const name of list) builder.build(name, listEntry?.ref ?? fileRef, undefined);
   builder.reportUnused(list);
-  return { list, maintainSec, workers: builder.workers };
+  return { list: list.filter((n) => builder.workers.has(n) || !builder.skipped.has(n)), maintainSec, workers: builder.workers };
 }
 
 function dedupe(names: string[], ref: SourceRef, diag: Diagnostics): string[] {
@@ -85,6 +85,8 @@ function checkAttributeNames(map: PropertyMap, diag: Diagnostics): void {
 
 class Builder {
   readonly workers = new Map<string, WorkerConfig>();
+  /** Workers mod_jk would create but ajplb cannot (ajp12); dropped from worker.list. */
+  readonly skipped = new Set<string>();
   private readonly building = new Set<string>();
   private readonly definedAt = new Map<string, SourceRef>();
 
@@ -143,7 +145,8 @@ class Builder {
       return 'ajp13';
     }
     if (UNSUPPORTED_TYPES.has(type)) {
-      this.diag.error(at, e?.key, `type '${type}' (the AJP 1.2 protocol) is not supported by ajplb`, "use 'ajp13'");
+      this.diag.warn(at, e?.key, `type '${type}' (AJP 1.2) is accepted by mod_jk but ajplb cannot speak it; the worker is not created and requests mapped to it fail`, "use 'ajp13'");
+      this.skipped.add(a.name);
       return undefined;
     }
     this.diag.error(at, e?.key, `unknown worker type '${type}'; mod_jk refuses to start`,
