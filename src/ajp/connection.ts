@@ -254,8 +254,9 @@ export class AjpConnection implements ResponseHandler {
     }
     const data = body.read(max);
     if (data === null) {
-      body.waitReadable(this.onBodyReadable);
+      // Set before waiting: a source with data ready calls back at once.
       this.pendingBodyMax = max;
+      body.waitReadable(this.onBodyReadable);
       return;
     }
     this.bodyPackets++;

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { rawRequest, startFront, type FrontFixture } from './front-helpers.js';
+
+let fx: FrontFixture | null = null;
+afterEach(async () => {
+  await fx?.close();
+  fx = null;
+});
+
+async function get(path: string, headers: Record<string, string> = {}, method = 'GET') {
+  const res = await request(`${(fx as FrontFixture).base}${path}`, { method: method as 'GET', headers });
+  const text = await res.body.text();
+  return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) as Record<string, unknown> };
+}
+
+describe('front server over fake backends', () => {
+  it('balances across members and keeps a session on its route', async () => {
+    fx = await startFront(['b1', 'b2']);
+    const seen = new Set<string>();
+    for (let i = 0; i < 10; i++) seen.add(String((await get('/x')).json().route));
+    expect([...seen].sort()).toEqual(['b1', 'b2']);
+    for (let i = 0; i < 10; i++) {
+      const r = await get('/x', { cookie: 'JSESSIONID=ABC.b2' });
+      expect(r.json().route).toBe('b2');
+      expect(r.json().ajpRoute).toBe('b2');
+    }
+  });
+
+  it('passes repeated Set-Cookie apart, query strings and mod_jk attributes', async () => {
+    fx = await startFront(['b1']);
+    const r = await get('/login?a=1&b=%C3%A9', { host: 'a-site.com:8080' });
+    expect(r.headers['set-cookie']).toEqual(['JSESSIONID=ABC123.b1; Path=/', 'other=1']);
+    const j = r.json();
+    expect(j.query).toBe('a=1&b=%C3%A9');
+    expect(j.serverName).toBe('a-site.com');
+    expect(j.serverPort).toBe(8080);
+    expect(j.attributes).toEqual(expect.arrayContaining(['AJP_REMOTE_PORT', 'AJP_LOCAL_ADDR', '127.0.0.1', 'JK_LB_ACTIVATION', 'ACT']));
+  });
+
+  it('streams a 5 MiB upload to the backend and back the hash', async () => {
+    fx = await startFront(['b1']);
+    const data = Buffer.alloc(5 * 1024 * 1024, 42);
+    const res = await request(`${fx.base}/upload`, { method: 'POST', body: Readable.from([data.subarray(0, 1e6), data.subarray(1e6)]) });
+    const j = (await res.body.json()) as Record<string, unknown>;
+    expect(j.length).toBe(data.length);
+    expect(j.sha256).toBe(createHash('sha256').update(data).digest('hex'));
+  });
+
+  it('fails over when a member is gone, with no failed request', async () => {
+    fx = await startFront(['b1', 'b2']);
+    await fx.backends[0]?.close();
+    for (let i = 0; i < 10; i++) {
+      const r = await get('/x', { cookie: 'JSESSIONID=ABC.b1' });
+      expect(r.status).toBe(200);
+      expect(r.json().route).toBe('b2');
+    }
+  });
+
+  it('answers 503 when no member is usable, 502 on a protocol error, 504 on a reply timeout', async () => {
+    fx = await startFront(['b1'], 'worker.b1.reply_timeout=300\nworker.lb.retries=1');
+    expect((await get('/protocol-error')).status).toBe(502);
+    expect((await get('/hang')).status).toBe(504);
+    expect((await get('/x')).status).toBe(200);
+    await fx.backends[0]?.close();
+    const r = await get('/x');
+    expect(r.status).toBe(503);
+    expect(r.text).toContain('503');
+  });
+
+  it('refuses malformed requests with the right 4xx and keeps serving', async () => {
+    fx = await startFront(['b1']);
+    const both = await rawRequest(fx.port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+    expect(both).toMatch(/^HTTP\/1\.1 400/);
+    const dup = await rawRequest(fx.port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd');
+    expect(dup).toMatch(/^HTTP\/1\.1 400/);
+    // Raw bytes: an HTTP client would resolve the dot segments before sending.
+    expect(await rawRequest(fx.port, 'GET /a/../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
+    expect(await rawRequest(fx.port, 'GET /%2e%2e/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
+    expect((await get(`/${'a'.repeat(9000)}`)).status).toBe(414);
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 120; i++) many[`x-h${i}`] = 'v';
+    expect((await get('/x', many)).status).toBe(431);
+    expect((await get('/x')).status).toBe(200);
+  });
+
+  it('treats +fail_on_status as a failed member and moves the request on', async () => {
+    fx = await startFront(['b1', 'b2'], 'worker.b1.fail_on_status=500');
+    for (let i = 0; i < 6; i++) {
+      const r = await get('/status/500', { cookie: 'JSESSIONID=Q.b1' });
+      // b1 answers 500 and is dropped; b2's 500 is not in its own fail_on_status, so it is passed on.
+      expect(r.headers['x-route']).toBe('b2');
+    }
+  });
+});
