@@ -12,7 +12,7 @@ import { dumpConfig } from './config/dump.js';
 import type { AppConfig } from './config/types.js';
 import { startDaemon, type Daemon } from './daemon.js';
 import type { ListenSpec } from './front/server.js';
-import { parseListen } from './listen.js';
+import { parseListen, type ListenAddress } from './listen.js';
 import { probeWorkers } from './probe.js';
 import { VERSION } from './version.js';
 
@@ -25,11 +25,13 @@ Configuration (mod_jk's own files, unchanged):
   --mounts FILE         uriworkermap.properties (JkMountFile)
   --mount 'PAT=WORKER'  a JkMount rule; repeatable
   --httpd-conf FILE     read an Apache httpd.conf: Listen, VirtualHost, JkMount, JkWorkersFile…
+  --path-map FROM=TO    read files an httpd.conf names under FROM from TO instead; repeatable
   --strict              treat warnings (values mod_jk silently accepts) as errors
 
 Listening:
   --listen ADDR         [http://|https://]HOST:PORT or PORT; repeatable (default 127.0.0.1:8080,
-                        or the Listen lines of --httpd-conf)
+                        or the Listen lines of --httpd-conf). ADDR=PORT matches <VirtualHost *:PORT>
+                        for this listener (automatic when httpd.conf has a single Listen port)
   --cert FILE --key FILE  certificate and key for https:// listeners
   --admin ADDR          metrics, status and health listener (default 127.0.0.1:8081; 'off' to disable)
   --admin-token TOKEN   allow status-page actions with this bearer token (default: read-only)
@@ -51,6 +53,7 @@ interface CliOptions {
   mounts?: string;
   mount: string[];
   httpdConf?: string;
+  pathMap: Array<{ from: string; to: string }>;
   strict: boolean;
   listen: string[];
   cert?: string;
@@ -71,7 +74,7 @@ function parse(argv: string[]): CliOptions {
     strict: true,
     options: {
       workers: { type: 'string' }, mounts: { type: 'string' }, mount: { type: 'string', multiple: true },
-      'httpd-conf': { type: 'string' }, strict: { type: 'boolean' }, listen: { type: 'string', multiple: true },
+      'httpd-conf': { type: 'string' }, 'path-map': { type: 'string', multiple: true }, strict: { type: 'boolean' }, listen: { type: 'string', multiple: true },
       cert: { type: 'string' }, key: { type: 'string' }, admin: { type: 'string' }, 'admin-token': { type: 'string' },
       check: { type: 'boolean' }, dump: { type: 'boolean' }, 'no-probe': { type: 'boolean' },
       'drain-timeout': { type: 'string' }, 'access-log': { type: 'string' }, 'log-level': { type: 'string' },
@@ -90,6 +93,7 @@ function parse(argv: string[]): CliOptions {
   if (!Number.isFinite(drain) || drain < 0) throw new Error(`--drain-timeout: not a number of seconds: ${values['drain-timeout']}`);
   return {
     workers: values.workers, mounts: values.mounts, mount: values.mount ?? [], httpdConf: values['httpd-conf'],
+    pathMap: (values['path-map'] ?? []).map(parsePathMap),
     strict: values.strict ?? false, listen: values.listen ?? [], cert: values.cert, key: values.key,
     admin: values.admin ?? '127.0.0.1:8081', adminToken: values['admin-token'] ?? process.env.AJPLB_ADMIN_TOKEN,
     check: values.check ?? false, dump: values.dump ?? false, probe: !(values['no-probe'] ?? false),
@@ -97,8 +101,16 @@ function parse(argv: string[]): CliOptions {
   };
 }
 
+function parsePathMap(text: string): { from: string; to: string } {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new Error(`--path-map: expected FROM=TO, got "${text}"`);
+  return { from: text.slice(0, eq), to: text.slice(eq + 1) };
+}
+
 function load(o: CliOptions): AppConfig {
-  return loadConfig({ workersFile: o.workers, mountsFile: o.mounts, mountArgs: o.mount, httpdConf: o.httpdConf, strict: o.strict });
+  return loadConfig({
+    workersFile: o.workers, mountsFile: o.mounts, mountArgs: o.mount, httpdConf: o.httpdConf, strict: o.strict, pathMap: o.pathMap,
+  });
 }
 
 function printDiagnostics(config: AppConfig, out: NodeJS.WriteStream): number {
@@ -112,12 +124,15 @@ function printDiagnostics(config: AppConfig, out: NodeJS.WriteStream): number {
 
 function listenSpecs(o: CliOptions, config: AppConfig): ListenSpec[] {
   const tls = o.cert && o.key ? { cert: readFileSync(o.cert), key: readFileSync(o.key) } : undefined;
-  const raw = o.listen.length > 0 ? o.listen.map(parseListen)
-    : config.listeners.length > 0 ? config.listeners.map((l) => ({ ...l, tls: l.tls }))
+  // Listening elsewhere than httpd.conf's single Listen port: vhosts still match as if on that port.
+  const declaredPorts = new Set(config.listeners.map((l) => l.port));
+  const onlyPort = declaredPorts.size === 1 ? [...declaredPorts][0] : undefined;
+  const raw: ListenAddress[] = o.listen.length > 0 ? o.listen.map(parseListen)
+    : config.listeners.length > 0 ? config.listeners.map((l) => ({ host: l.host, port: l.port, tls: l.tls }))
     : [{ host: '127.0.0.1', port: 8080, tls: false }];
   return raw.map((l) => {
     if (l.tls && tls === undefined) throw new Error(`https listener ${l.host}:${l.port} needs --cert FILE and --key FILE`);
-    return { host: l.host, port: l.port, tls: l.tls ? tls : undefined };
+    return { host: l.host, port: l.port, tls: l.tls ? tls : undefined, vhostPort: l.vhostPort ?? onlyPort };
   });
 }
 

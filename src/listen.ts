@@ -4,10 +4,19 @@ export interface ListenAddress {
   host: string;
   port: number;
   tls: boolean;
+  /** `ADDR=PORT`: the port virtual hosts are matched against (the httpd Listen port this replaces). */
+  vhostPort?: number;
 }
 
 export function parseListen(text: string): ListenAddress {
   let rest = text.trim();
+  let vhostPort: number | undefined;
+  const eq = rest.lastIndexOf('=');
+  if (eq > 0) {
+    vhostPort = Number(rest.slice(eq + 1));
+    if (!Number.isInteger(vhostPort) || vhostPort <= 0 || vhostPort > 65535) throw new Error(`listen address "${text}": bad vhost port after '='`);
+    rest = rest.slice(0, eq);
+  }
   let tls = false;
   if (rest.startsWith('https://')) {
     tls = true;
@@ -32,5 +41,5 @@ export function parseListen(text: string): ListenAddress {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`listen address "${text}": expected [http://|https://]HOST:PORT or PORT`);
   }
-  return { host, port, tls };
+  return vhostPort === undefined ? { host, port, tls } : { host, port, tls, vhostPort };
 }

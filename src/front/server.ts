@@ -28,6 +28,8 @@ export const DEFAULT_LIMITS: FrontLimits = {
 export interface ListenSpec {
   host: string;
   port: number;
+  /** The port name-based vhosts see for this listener (httpd's Listen port when ajplb listens elsewhere). */
+  vhostPort?: number | undefined;
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean } | undefined;
 }
 
@@ -43,6 +45,7 @@ export class FrontServer {
   private readonly limits: FrontLimits;
   readonly servers: Array<http.Server | https.Server> = [];
   private draining = false;
+  private readonly vhostPorts = new Map<number, number>();
   inFlight = 0;
 
   constructor(runtime: Runtime, hooks: FrontHooks, limits: FrontLimits = DEFAULT_LIMITS) {
@@ -76,7 +79,9 @@ export class FrontServer {
         resolve();
       });
     });
-    return server.address() as AddressInfo;
+    const address = server.address() as AddressInfo;
+    this.vhostPorts.set(address.port, spec.vhostPort ?? address.port);
+    return address;
   }
 
   private readonly handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
@@ -97,7 +102,8 @@ export class FrontServer {
     const path = normalizePath(shape.uri);
     if (path === null) return this.reject(req, res, 400, 'URI escapes the root');
     const runtime = this.runtime;
-    const local = req.socket.localPort ?? 0;
+    const localPort = req.socket.localPort ?? 0;
+    const local = this.vhostPorts.get(localPort) ?? localPort;
     const rule = runtime.router.match(req.headers.host, local, path);
     if (rule === undefined) return this.reject(req, res, 404, 'no mount matches');
     const target = runtime.targets.byName.get(rule.worker);
