@@ -33,27 +33,39 @@ export interface StatusTarget {
 
 export type Target = AjpTarget | LbTarget | StatusTarget;
 
-/** Safe defaults where mod_jk's "0 = off" hurts (see README: where ajplb differs). */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+/**
+ * Where mod_jk's "0 = off" defaults hurt (a dead host stalls every request for the kernel's connect timeout; a
+ * connection a firewall dropped while idle fails the first request after a quiet night), ajplb uses these
+ * unless the worker sets the directive. Documented in the README; each is overridden by its mod_jk directive.
+ */
+export const SAFE_DEFAULTS = {
+  /** socket_connect_timeout */
+  connectTimeoutMs: 5000,
+  /** CPing a connection idle this long before reusing it (connection_ping_interval / ping_mode I). */
+  idlePingIntervalMs: 30_000,
+  /** connection_pool_timeout: close connections idle this long (Tomcat's own idle close never hits a request). */
+  idleTimeoutMs: 300_000,
+} as const;
 
 export function poolOptionsFor(w: AjpWorkerConfig): PoolOptions {
   const ping = w.pingMode;
+  const pingConfigured = ping.connect || ping.prepost || ping.interval;
   return {
     host: w.host,
     port: w.port,
     localAddress: w.source || undefined,
     maxPacketSize: normalizePacketSize(w.maxPacketSize),
     keepAlive: w.socketKeepalive,
-    connectTimeoutMs: w.socketConnectTimeoutMs > 0 ? w.socketConnectTimeoutMs : DEFAULT_CONNECT_TIMEOUT_MS,
+    connectTimeoutMs: w.socketConnectTimeoutMs > 0 ? w.socketConnectTimeoutMs : SAFE_DEFAULTS.connectTimeoutMs,
     replyTimeoutMs: w.replyTimeoutMs,
-    socketTimeoutMs: w.socketTimeoutMs * 1000,
+    socketTimeoutMs: w.socketTimeoutMs,
     size: w.connectionPoolSize,
     minSize: w.connectionPoolMinSize,
-    idleTimeoutMs: w.connectionPoolTimeoutSec * 1000,
+    idleTimeoutMs: w.connectionPoolTimeoutSec > 0 ? w.connectionPoolTimeoutSec * 1000 : SAFE_DEFAULTS.idleTimeoutMs,
     acquireTimeoutMs: w.connectionAcquireTimeoutMs,
-    connectPingTimeoutMs: ping.connect || w.connectTimeoutMs > 0 ? w.connectTimeoutMs || w.pingTimeoutMs : 0,
-    prepostPingTimeoutMs: ping.prepost || w.prepostTimeoutMs > 0 ? w.prepostTimeoutMs || w.pingTimeoutMs : 0,
-    idlePingIntervalMs: ping.interval || w.connectionPingIntervalSec > 0 ? w.connectionPingIntervalSec * 1000 : 0,
+    connectPingTimeoutMs: ping.connect ? w.connectTimeoutMs : 0,
+    prepostPingTimeoutMs: ping.prepost ? w.prepostTimeoutMs : 0,
+    idlePingIntervalMs: ping.interval ? w.connectionPingIntervalSec * 1000 : pingConfigured ? 0 : SAFE_DEFAULTS.idlePingIntervalMs,
     pingTimeoutMs: w.pingTimeoutMs,
   };
 }
