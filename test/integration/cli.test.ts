@@ -1,0 +1,106 @@
+// The CLI as operators run it: the built dist/cli.js in a child process (`npm test` builds first).
+
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startAjpServer, type AjpServer } from '../../src/demo/ajp-server.js';
+import { loopbackCopy, type LoopbackCopy } from '../support/loopback-config.js';
+import { freePort, routedHandler } from './front-helpers.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'dist/cli.js');
+const SEED002 = join(ROOT, 'test/unit/config/fixtures/seed002');
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function tempFile(name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ajplb-cli-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+describe('ajplb CLI', () => {
+  beforeAll(() => {
+    if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does)');
+  });
+
+  it('prints its version and help', async () => {
+    expect((await cli(['--version'])).stdout).toMatch(/^ajplb \d+\.\d+\.\d+/);
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--workers FILE');
+  });
+
+  it('--check names file:line, the directive and a did-you-mean, and exits 1', async () => {
+    const file = tempFile('workers.properties', 'worker.list=w1\nworker.w1.type=ajp13\nworker.w1.prot=8009\n');
+    const r = await cli(['--workers', file, '--check', '--no-probe']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`${file}:3`);
+    expect(r.stdout).toContain('worker.w1.prot');
+    expect(r.stdout).toMatch(/did you mean 'port'/);
+  });
+
+  it("--check on seed 002's files reports the port typo as a worker that does not answer a CPing", async () => {
+    // Every AJP port the seed names gets a live fake backend on loopback, except 8111 (the typo).
+    const live = new Map<number, AjpServer>();
+    for (const p of [8009, 8010, 8011]) live.set(p, await startAjpServer({ handler: routedHandler(String(p)) }));
+    cleanups.push(async () => {
+      for (const s of live.values()) await s.close();
+    });
+    const dead = await freePort();
+    const copy: LoopbackCopy = loopbackCopy(SEED002, (_w, _h, port) => live.get(port)?.port ?? dead);
+    cleanups.push(() => copy.remove());
+    const r = await cli(['--httpd-conf', join(copy.dir, 'conf/httpd.conf'), '--path-map', `/data2/apache=${copy.dir}`, '--check']);
+    expect(r.stdout).toMatch(/worker pls2 \(127\.0\.0\.1:\d+\) does not answer a CPing/);
+    expect(r.stdout).toMatch(/worker pls1 \(127\.0\.0\.1:\d+\) answers CPing/);
+    expect(r.stdout).toContain('balanced_workers');
+    expect(r.code).toBe(0);
+  });
+
+  it('--dump prints the effective configuration with defaults filled in', async () => {
+    const file = tempFile('workers.properties', 'worker.list=lb\nworker.lb.type=lb\nworker.lb.balanced_workers=w1\nworker.w1.port=8019\n');
+    const r = await cli(['--workers', file, '--dump']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/worker\.w1\.port=8019/);
+    expect(r.stdout).toMatch(/worker\.w1\.ping_timeout=10000/);
+    expect(r.stdout).toMatch(/worker\.lb\.balance_workers=w1/);
+  });
+
+  it('serves, refuses an invalid reload keeping the old config, and drains on SIGTERM', async () => {
+    const backend = await startAjpServer({ handler: routedHandler('w1') });
+    cleanups.push(() => backend.close());
+    const port = await freePort();
+    const file = tempFile('workers.properties', `worker.list=w1\nworker.w1.host=127.0.0.1\nworker.w1.port=${backend.port}\n`);
+    const child = spawn(process.execPath, [CLI, '--workers', file, '--listen', `127.0.0.1:${port}`, '--admin', 'off', '--access-log', 'off'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => child.kill('SIGKILL'));
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    await expect.poll(() => output, { timeout: 10_000 }).toContain('listening');
+    const get = async () => (await request(`http://127.0.0.1:${port}/x`)).statusCode;
+    expect(await get()).toBe(200);
+    writeFileSync(file, 'worker.list=w1\nworker.w1.bogus=1\n');
+    child.kill('SIGHUP');
+    await expect.poll(() => output, { timeout: 10_000 }).toContain('reload refused');
+    expect(await get()).toBe(200);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
