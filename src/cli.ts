@@ -40,6 +40,7 @@ Operation:
   --check               validate the configuration, CPing every worker, print problems, exit 0/1
   --dump                print the effective configuration (defaults filled in) and exit
   --no-probe            with --check: do not contact the workers
+  --verbose, -v         with --check/--dump: also list the httpd directives ajplb ignores
   --drain-timeout SEC   on SIGTERM, how long running requests may take to finish (default 30)
   --access-log DEST     stdout (default), a file path, or off
   --log-level LEVEL     trace, debug, info (default), warn, error
@@ -62,6 +63,7 @@ interface CliOptions {
   adminToken?: string;
   check: boolean;
   dump: boolean;
+  verbose: boolean;
   probe: boolean;
   drainTimeoutSec: number;
   accessLog: string;
@@ -76,7 +78,7 @@ function parse(argv: string[]): CliOptions {
       workers: { type: 'string' }, mounts: { type: 'string' }, mount: { type: 'string', multiple: true },
       'httpd-conf': { type: 'string' }, 'path-map': { type: 'string', multiple: true }, strict: { type: 'boolean' }, listen: { type: 'string', multiple: true },
       cert: { type: 'string' }, key: { type: 'string' }, admin: { type: 'string' }, 'admin-token': { type: 'string' },
-      check: { type: 'boolean' }, dump: { type: 'boolean' }, 'no-probe': { type: 'boolean' },
+      check: { type: 'boolean' }, dump: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, 'no-probe': { type: 'boolean' },
       'drain-timeout': { type: 'string' }, 'access-log': { type: 'string' }, 'log-level': { type: 'string' },
       version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
@@ -96,7 +98,7 @@ function parse(argv: string[]): CliOptions {
     pathMap: (values['path-map'] ?? []).map(parsePathMap),
     strict: values.strict ?? false, listen: values.listen ?? [], cert: values.cert, key: values.key,
     admin: values.admin ?? '127.0.0.1:8081', adminToken: values['admin-token'] ?? process.env.AJPLB_ADMIN_TOKEN,
-    check: values.check ?? false, dump: values.dump ?? false, probe: !(values['no-probe'] ?? false),
+    check: values.check ?? false, dump: values.dump ?? false, verbose: values.verbose ?? false, probe: !(values['no-probe'] ?? false),
     drainTimeoutSec: drain, accessLog: values['access-log'] ?? 'stdout', logLevel: values['log-level'] ?? 'info',
   };
 }
@@ -113,12 +115,19 @@ function load(o: CliOptions): AppConfig {
   });
 }
 
-function printDiagnostics(config: AppConfig, out: NodeJS.WriteStream): number {
+/** Errors and warnings always; the `info` notes (httpd directives ajplb ignores) only with --verbose. */
+function printDiagnostics(config: AppConfig, out: NodeJS.WriteStream, verbose = false): number {
   let errors = 0;
+  let infos = 0;
   for (const d of config.diagnostics) {
     if (d.severity === 'error') errors++;
+    if (d.severity === 'info' && !verbose) {
+      infos++;
+      continue;
+    }
     out.write(`${formatDiagnostic(d)}\n`);
   }
+  if (infos > 0) out.write(`(${infos} directive(s) ajplb does not use were ignored; --verbose lists them)\n`);
   return errors;
 }
 
@@ -141,12 +150,12 @@ export async function main(argv: string[]): Promise<number> {
   const o = parse(argv);
   const config = load(o);
   if (o.dump) {
-    const errors = printDiagnostics(config, process.stderr);
+    const errors = printDiagnostics(config, process.stderr, o.verbose);
     process.stdout.write(dumpConfig(config));
     return errors > 0 ? 1 : 0;
   }
   if (o.check) {
-    let errors = printDiagnostics(config, process.stdout);
+    const errors = printDiagnostics(config, process.stdout, o.verbose);
     if (o.probe && errors === 0) {
       for (const line of await probeWorkers(config)) process.stdout.write(`${line}\n`);
     }

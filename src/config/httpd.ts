@@ -372,7 +372,7 @@ class HttpdReader {
         return;
       case 'JkLogFile':
         if ((args[0] ?? '').startsWith('|')) {
-          this.diag.warn(ref, name, 'piped log programs are not started; ajplb writes its own log', 'see ajplb --log-file');
+          this.diag.warn(ref, name, 'piped log programs are not started; ajplb writes its own log', 'ajplb logs to stdout (pipe it to rotatelogs) or --access-log FILE with SIGUSR1 to reopen');
         } else {
           this.diag.info(ref, name, 'ajplb writes its own log; this path is not used');
         }
