@@ -10,6 +10,7 @@ import { sendError } from './errors.js';
 import { Forwarding, type ForwardObserver } from './forward.js';
 import type { Runtime } from './runtime.js';
 import { normalizePath } from './normalize-uri.js';
+import { forwardUri } from './forward-uri.js';
 
 export interface FrontLimits {
   /** Longest request line target, as Apache's LimitRequestLine (8190). */
@@ -101,6 +102,9 @@ export class FrontServer {
     }
     const path = normalizePath(shape.uri);
     if (path === null) return this.reject(req, res, 400, 'URI escapes the root');
+    const forwarded = forwardUri(shape.uri);
+    if (forwarded === null) return this.reject(req, res, 400, 'URI cannot be decoded');
+    shape.uri = forwarded;
     const runtime = this.runtime;
     const localPort = req.socket.localPort ?? 0;
     const local = this.vhostPorts.get(localPort) ?? localPort;
