@@ -1,0 +1,180 @@
+// Metrics bumped once per finished request. Labelled children are looked up once per (lb, member) target
+// object and kept in WeakMaps, so a request costs a few increments and no label objects. Everything that
+// is state (member state, busy, pool connections…) is read at scrape time instead: see collect.ts.
+
+import type { IncomingMessage } from 'node:http';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Forwarding } from '../front/forward.js';
+import type { AjpTarget, LbTarget } from '../front/targets.js';
+import type { VhostLabeler } from './vhost-label.js';
+
+/** OpenTelemetry's advice for http.server.request.duration, plus 30 s and 60 s for slow applications. */
+export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60];
+
+/** Index = status / 100; 'none' when no status reached the client (aborted before headers). */
+export const CODE_CLASSES = ['none', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+
+export function codeClassIndex(status: number): number {
+  const c = (status / 100) | 0;
+  return c >= 1 && c <= 5 ? c : 0;
+}
+
+/** Forwarding outcomes as the `kind` label of ajplb_member_errors_total. */
+export const ERROR_KIND: Readonly<Record<string, string>> = {
+  client_error: 'client_abort',
+  connect_error: 'connect',
+  send_error: 'send',
+  recv_error: 'recv',
+  protocol_error: 'protocol',
+  reply_timeout: 'timeout',
+  status_fail: 'status',
+  status_failover: 'status',
+  busy: 'busy',
+  no_member: 'no_member',
+};
+
+type C = Counter.Internal;
+type H = Histogram.Internal<string>;
+
+interface MemberChildren {
+  requests: Array<C | undefined>;
+  errors: Map<string, C>;
+  upstream: H;
+  failovers: C | undefined;
+  /** Response bytes of a worker used without an lb (lb members have theirs in the balancer). */
+  direct: { bytes: number } | undefined;
+}
+
+interface LbChildren {
+  requests: Array<C | undefined>;
+  retries: C;
+  noMember: C;
+}
+
+interface VhostChildren {
+  requests: Array<C | undefined>;
+  duration: H;
+}
+
+/** Stands for "no lb" as the outer key of the children cache. */
+const DIRECT: object = {};
+
+export class RequestMetrics {
+  readonly httpRequests: Counter<'vhost' | 'code_class'>;
+  readonly httpDuration: Histogram<'vhost'>;
+  readonly httpRejected: Counter<'code'>;
+  readonly memberRequests: Counter<'lb' | 'member' | 'code_class'>;
+  readonly memberErrors: Counter<'lb' | 'member' | 'kind'>;
+  readonly memberUpstream: Histogram<'lb' | 'member'>;
+  readonly memberFailovers: Counter<'lb' | 'member'>;
+  readonly lbRequests: Counter<'lb' | 'code_class'>;
+  readonly lbRetries: Counter<'lb'>;
+  readonly lbNoMember: Counter<'lb'>;
+  readonly reloads: Counter<'result'>;
+  readonly lastReloadSuccess: Gauge;
+  readonly lastReloadTime: Gauge;
+
+  private readonly members = new WeakMap<object, WeakMap<AjpTarget, MemberChildren>>();
+  private readonly lbs = new WeakMap<LbTarget, LbChildren>();
+  private readonly vhosts = new Map<string, VhostChildren>();
+  /** Direct workers' response bytes by worker name, read by the scrape-time byte counter. */
+  readonly directBytes = new Map<string, { bytes: number }>();
+
+  constructor(registry: Registry, private readonly vhostOf: VhostLabeler) {
+    const registers = [registry];
+    this.httpRequests = new Counter({ name: 'ajplb_http_requests_total', help: 'Client requests answered, by virtual host and status class (none = aborted before a status was sent).', labelNames: ['vhost', 'code_class'], registers });
+    this.httpDuration = new Histogram({ name: 'ajplb_http_request_duration_seconds', help: 'Time from request received to response finished (or failed), by virtual host.', labelNames: ['vhost'], buckets: LATENCY_BUCKETS, registers });
+    this.httpRejected = new Counter({ name: 'ajplb_http_rejected_total', help: 'Requests the front answered itself without forwarding (bad request, no mount, draining…), by status code.', labelNames: ['code'], registers });
+    this.memberRequests = new Counter({ name: 'ajplb_member_requests_total', help: 'Requests whose final attempt went to this member, by status class; lb is empty for a worker mounted directly.', labelNames: ['lb', 'member', 'code_class'], registers });
+    this.memberErrors = new Counter({ name: 'ajplb_member_errors_total', help: 'Requests that ended in an error on this member, by kind (connect, send, recv, timeout, protocol, status, busy, client_abort).', labelNames: ['lb', 'member', 'kind'], registers });
+    this.memberUpstream = new Histogram({ name: 'ajplb_member_upstream_duration_seconds', help: 'AJP round trip of the final attempt: request sent to end of response.', labelNames: ['lb', 'member'], buckets: LATENCY_BUCKETS, registers });
+    this.memberFailovers = new Counter({ name: 'ajplb_member_failovers_total', help: 'Requests this member answered after an attempt on a member failed.', labelNames: ['lb', 'member'], registers });
+    this.lbRequests = new Counter({ name: 'ajplb_lb_requests_total', help: 'Requests routed to this lb worker, by status class.', labelNames: ['lb', 'code_class'], registers });
+    this.lbRetries = new Counter({ name: 'ajplb_lb_retries_total', help: 'Attempts beyond the first one (retries and failovers) made by this lb worker.', labelNames: ['lb'], registers });
+    this.lbNoMember = new Counter({ name: 'ajplb_lb_no_member_total', help: 'Requests this lb worker could not send to any member.', labelNames: ['lb'], registers });
+    this.reloads = new Counter({ name: 'ajplb_config_reloads_total', help: 'Configuration reloads, by result.', labelNames: ['result'], registers });
+    this.lastReloadSuccess = new Gauge({ name: 'ajplb_config_last_reload_success', help: '1 when the last configuration load succeeded, else 0.', registers });
+    this.lastReloadTime = new Gauge({ name: 'ajplb_config_last_reload_success_timestamp_seconds', help: 'When the running configuration was loaded (Unix time).', registers });
+    this.reloads.labels('success').inc(0);
+    this.reloads.labels('failure').inc(0);
+    this.lastReloadSuccess.set(1);
+    this.lastReloadTime.set(Date.now() / 1000);
+  }
+
+  /** The hot path: once per forwarded request. */
+  forwardDone(f: Forwarding, durationSec: number, vhost: string): void {
+    const cls = codeClassIndex(f.status);
+    const v = this.vhostChildren(vhost);
+    (v.requests[cls] ??= this.httpRequests.labels(vhost, CODE_CLASSES[cls]!)).inc();
+    v.duration.observe(durationSec);
+    const lb = f.lb;
+    if (lb !== null) {
+      const l = this.lbChildren(lb);
+      (l.requests[cls] ??= this.lbRequests.labels(lb.name, CODE_CLASSES[cls]!)).inc();
+      if (f.attempts > 1) l.retries.inc(f.attempts - 1);
+      if (f.outcome === 'no_member') l.noMember.inc();
+    }
+    const worker = f.worker;
+    if (worker === null) return;
+    const m = this.memberChildren(lb, worker);
+    (m.requests[cls] ??= this.memberRequests.labels(lb?.name ?? '', worker.name, CODE_CLASSES[cls]!)).inc();
+    if (f.attempts > 0) m.upstream.observe(f.upstreamMs / 1000);
+    if (f.outcome !== 'ok') {
+      const kind = ERROR_KIND[f.outcome] ?? f.outcome;
+      let c = m.errors.get(kind);
+      if (c === undefined) m.errors.set(kind, (c = this.memberErrors.labels(lb?.name ?? '', worker.name, kind)));
+      c.inc();
+    } else if (lb !== null && f.attempts > 1) {
+      (m.failovers ??= this.memberFailovers.labels(lb.name, worker.name)).inc();
+    }
+    if (m.direct !== undefined) m.direct.bytes += f.bytesOut;
+  }
+
+  rejected(req: IncomingMessage, status: number): void {
+    const vhost = this.vhostOf.label(req.headers.host);
+    const cls = codeClassIndex(status);
+    (this.vhostChildren(vhost).requests[cls] ??= this.httpRequests.labels(vhost, CODE_CLASSES[cls]!)).inc();
+    this.httpRejected.labels(String(status)).inc();
+  }
+
+  reload(ok: boolean): void {
+    this.reloads.labels(ok ? 'success' : 'failure').inc();
+    this.lastReloadSuccess.set(ok ? 1 : 0);
+    if (ok) this.lastReloadTime.set(Date.now() / 1000);
+  }
+
+  private vhostChildren(vhost: string): VhostChildren {
+    let v = this.vhosts.get(vhost);
+    if (v === undefined) {
+      v = { requests: [], duration: this.httpDuration.labels(vhost) };
+      this.vhosts.set(vhost, v);
+    }
+    return v;
+  }
+
+  private lbChildren(lb: LbTarget): LbChildren {
+    let l = this.lbs.get(lb);
+    if (l === undefined) {
+      l = { requests: [], retries: this.lbRetries.labels(lb.name), noMember: this.lbNoMember.labels(lb.name) };
+      this.lbs.set(lb, l);
+    }
+    return l;
+  }
+
+  private memberChildren(lb: LbTarget | null, worker: AjpTarget): MemberChildren {
+    const outer = lb ?? DIRECT;
+    let byWorker = this.members.get(outer);
+    if (byWorker === undefined) this.members.set(outer, (byWorker = new WeakMap()));
+    let m = byWorker.get(worker);
+    if (m === undefined) {
+      let direct: { bytes: number } | undefined;
+      if (lb === null) {
+        direct = this.directBytes.get(worker.name);
+        if (direct === undefined) this.directBytes.set(worker.name, (direct = { bytes: 0 }));
+      }
+      m = { requests: [], errors: new Map(), upstream: this.memberUpstream.labels(lb?.name ?? '', worker.name), failovers: undefined, direct };
+      byWorker.set(worker, m);
+    }
+    return m;
+  }
+}
