@@ -142,6 +142,8 @@ export class Forwarding implements ExchangeSink {
       return;
     }
     if (this.lb !== null) this.watchSessions(headers);
+    // Tomcat keeps the Content-Length of a body it then drops; a client would wait for those bytes (httpd strips it too).
+    if (status === 204 || status === 304) headers = withoutBodyHeaders(headers);
     try {
       this.res.writeHead(status, reason, headers);
     } catch {
@@ -250,6 +252,15 @@ export class Forwarding implements ExchangeSink {
 }
 
 const NO_PROGRESS: AttemptProgress = { sent: true, headersSent: true, method: 'GET', bodyReplayable: false };
+
+function withoutBodyHeaders(headers: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = (headers[i] as string).toLowerCase();
+    if (name !== 'content-length' && name !== 'transfer-encoding') out.push(headers[i] as string, headers[i + 1] as string);
+  }
+  return out;
+}
 
 function resumeStep(f: Forwarding): void {
   f.continueAfterWait();
