@@ -196,6 +196,7 @@ async function serve(o: CliOptions, config: AppConfig): Promise<void> {
   let draining = false;
   const obs = createObservability({
     getRuntime: () => (daemon as Daemon).runtime, isDraining: () => draining, adminToken: o.adminToken, version: VERSION,
+    inFlight: () => daemon?.front.inFlight ?? 0, openConnections: () => daemon?.front.openConnections ?? 0,
     accessLog: o.accessLog === 'off' ? false : { destination: o.accessLog }, logLevel: o.logLevel,
   });
   const log = obs.logger;

@@ -3,7 +3,9 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Outcome } from './balancer/index.js';
 import type { AppConfig } from './config/types.js';
+import type { AjpTarget } from './front/targets.js';
 import type { Forwarding } from './front/forward.js';
 import { sendError } from './front/errors.js';
 import { DEFAULT_LIMITS, FrontServer, type FrontHooks, type FrontLimits, type ListenSpec } from './front/server.js';
@@ -12,6 +14,7 @@ import { Runtime } from './front/runtime.js';
 /** What observability plugs in; every method is optional so tests can run bare. */
 export interface DaemonObserver {
   onForwardDone?(f: Forwarding): void;
+  onAttemptFailed?(f: Forwarding, worker: AjpTarget, outcome: Outcome): void;
   onRejected?(req: IncomingMessage, status: number, why: string): void;
   onStatusRequest?(req: IncomingMessage, res: ServerResponse, workerName: string): void;
   onReload?(ok: boolean, error?: unknown): void;
@@ -86,6 +89,10 @@ export class Daemon implements FrontHooks {
 
   onForwardDone(f: Forwarding): void {
     this.observer.onForwardDone?.(f);
+  }
+
+  onAttemptFailed(f: Forwarding, worker: AjpTarget, outcome: Outcome): void {
+    this.observer.onAttemptFailed?.(f, worker, outcome);
   }
 
   onRejected(req: IncomingMessage, status: number, why: string): void {

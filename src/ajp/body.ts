@@ -32,6 +32,8 @@ export class StreamBodySource implements BodySource {
   private first: Buffer | null = null;
   private replaying = false;
   private packets = 0;
+  /** Bytes taken from the stream (a replayed first packet is not counted twice). */
+  bytesRead = 0;
   failed: Error | undefined;
 
   constructor(stream: Readable) {
@@ -67,6 +69,7 @@ export class StreamBodySource implements BodySource {
       return null;
     }
     if (this.packets++ === 0) this.first = out;
+    this.bytesRead += out.length;
     return out;
   }
 

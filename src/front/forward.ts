@@ -13,9 +13,10 @@ import { buildForwardRequest, type ClientRequestShape } from './request-map.js';
 import { sendError } from './errors.js';
 import type { AjpTarget, LbTarget } from './targets.js';
 
-/** Told once per finished request, for metrics and the access log. */
+/** Told once per finished request (metrics, access log), and of every failed attempt (failovers included). */
 export interface ForwardObserver {
   onForwardDone(f: Forwarding): void;
+  onAttemptFailed?(f: Forwarding, worker: AjpTarget, outcome: Outcome): void;
 }
 
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE', 'PROPFIND']);
@@ -37,7 +38,9 @@ export class Forwarding implements ExchangeSink {
   route = '';
   outcome: Outcome | 'no_member' = 'ok';
   errorCode: string | undefined;
-  private readonly body: BodySource | null;
+  /** The client went away before the response was complete. */
+  clientAborted = false;
+  private readonly body: StreamBodySource | null;
   private readonly lbRequest: LbRequest | null;
   private readonly pickRequest: PickRequest | null;
   private readonly exchange: WorkerExchange | null;
@@ -167,7 +170,7 @@ export class Forwarding implements ExchangeSink {
   onComplete(): void {
     this.upstreamMs = performance.now() - this.upstreamStartedAt;
     this.currentExchange = null;
-    this.lbRequest?.end('ok', NO_PROGRESS, 0, this.bytesOut);
+    this.lbRequest?.end('ok', NO_PROGRESS, this.bytesIn, this.bytesOut);
     this.res.end();
     this.done('ok');
   }
@@ -179,15 +182,21 @@ export class Forwarding implements ExchangeSink {
     this.attemptFailed(outcomeOf(err, progress), progress.sent, progress.headersDelivered, err.code, progress.bodyConsumed);
   }
 
+  /** Request body bytes read from the client so far. */
+  get bytesIn(): number {
+    return this.body === null ? 0 : this.body.bytesRead;
+  }
+
   private attemptFailed(outcome: Outcome, sent: boolean, headersSent: boolean, code: string, bodyConsumed = false): void {
     this.errorCode = code;
+    this.observer.onAttemptFailed?.(this, this.worker as AjpTarget, outcome);
     const method = this.req.method ?? 'GET';
     // Safer than mod_jk's default: a request that may have changed state in Tomcat is not sent again.
     const replayable = !bodyConsumed && (this.body === null || this.body.rewind())
       && (!sent || IDEMPOTENT.has(method) || (this.worker as AjpTarget).config.recoveryOptions !== 0 || outcome.startsWith('status_'));
     if (this.lbRequest !== null) {
       const progress: AttemptProgress = { sent, headersSent, method, bodyReplayable: replayable };
-      this.lbRequest.end(outcome, progress, 0, this.bytesOut);
+      this.lbRequest.end(outcome, progress, this.bytesIn, this.bytesOut);
       this.held = null;
       if (headersSent) {
         this.abortClient(outcome);
@@ -228,7 +237,8 @@ export class Forwarding implements ExchangeSink {
     const ex = this.currentExchange;
     this.currentExchange = null;
     ex?.abort();
-    if (ex !== null) this.lbRequest?.end('client_error', NO_PROGRESS, 0, this.bytesOut);
+    if (ex !== null) this.lbRequest?.end('client_error', NO_PROGRESS, this.bytesIn, this.bytesOut);
+    this.clientAborted = true;
     this.done('client_error');
   }
 

@@ -48,6 +48,8 @@ export class FrontServer {
   private draining = false;
   private readonly vhostPorts = new Map<number, number>();
   inFlight = 0;
+  /** Client connections open now, for the open-connections gauge. */
+  openConnections = 0;
 
   constructor(runtime: Runtime, hooks: FrontHooks, limits: FrontLimits = DEFAULT_LIMITS) {
     this.runtime = runtime;
@@ -72,6 +74,7 @@ export class FrontServer {
       ? https.createServer({ ...options, cert: spec.tls.cert, key: spec.tls.key, ca: spec.tls.ca, requestCert: spec.tls.requestCert ?? false, rejectUnauthorized: false }, this.handle)
       : http.createServer(options, this.handle);
     server.on('clientError', onClientError);
+    server.on(spec.tls ? 'secureConnection' : 'connection', this.onConnection);
     this.servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -119,6 +122,15 @@ export class FrontServer {
     this.inFlight++;
     res.on('close', this.onResponseClosed);
     new Forwarding(req, res, shape, target, rule.extensions, this.hooks).start();
+  };
+
+  private readonly onConnection = (socket: import('node:net').Socket): void => {
+    this.openConnections++;
+    socket.once('close', this.onConnectionClosed);
+  };
+
+  private readonly onConnectionClosed = (): void => {
+    this.openConnections--;
   };
 
   private readonly onResponseClosed = (): void => {

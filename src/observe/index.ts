@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { DaemonObserver } from '../daemon.js';
 import type { Forwarding } from '../front/forward.js';
+import type { AjpTarget } from '../front/targets.js';
 import { AdminActions, AdminAuth } from './admin.js';
 import { registerScrapeMetrics } from './collect.js';
 import { ObserveHttp } from './http.js';
@@ -91,6 +92,9 @@ export function createObservability(opts: ObservabilityOptions): Observability {
       const vhost = vhosts.label(f.req.headers.host);
       requests.forwardDone(f, totalMs / 1000, vhost);
       logs.forwardDone(f, totalMs, vhost);
+    },
+    onAttemptFailed(f: Forwarding, worker: AjpTarget, outcome: string): void {
+      requests.attemptFailed(f, worker, outcome);
     },
     onRejected(req: IncomingMessage, status: number, why: string): void {
       requests.rejected(req, status);

@@ -119,15 +119,25 @@ export class RequestMetrics {
     const m = this.memberChildren(lb, worker);
     (m.requests[cls] ??= this.memberRequests.labels(lb?.name ?? '', worker.name, CODE_CLASSES[cls]!)).inc();
     if (f.attempts > 0) m.upstream.observe(f.upstreamMs / 1000);
-    if (f.outcome !== 'ok') {
-      const kind = ERROR_KIND[f.outcome] ?? f.outcome;
-      let c = m.errors.get(kind);
-      if (c === undefined) m.errors.set(kind, (c = this.memberErrors.labels(lb?.name ?? '', worker.name, kind)));
-      c.inc();
-    } else if (lb !== null && f.attempts > 1) {
+    if (f.clientAborted) {
+      // Failed attempts are counted as they happen (attemptFailed); a client abort never is one.
+      this.countError(m, lb, worker, 'client_error');
+    } else if (f.outcome === 'ok' && lb !== null && f.attempts > 1) {
       (m.failovers ??= this.memberFailovers.labels(lb.name, worker.name)).inc();
     }
     if (m.direct !== undefined) m.direct.bytes += f.bytesOut;
+  }
+
+  /** Every failed attempt, including those the request recovered from by failing over. */
+  attemptFailed(f: Forwarding, worker: AjpTarget, outcome: string): void {
+    this.countError(this.memberChildren(f.lb, worker), f.lb, worker, outcome);
+  }
+
+  private countError(m: MemberChildren, lb: LbTarget | null, worker: AjpTarget, outcome: string): void {
+    const kind = ERROR_KIND[outcome] ?? outcome;
+    let c = m.errors.get(kind);
+    if (c === undefined) m.errors.set(kind, (c = this.memberErrors.labels(lb?.name ?? '', worker.name, kind)));
+    c.inc();
   }
 
   rejected(req: IncomingMessage, status: number): void {

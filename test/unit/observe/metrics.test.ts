@@ -43,9 +43,14 @@ describe('scrape after observed requests', () => {
     on(fakeForwarding({ lb, worker: w1, status: 200, host: 'WWW.example.com:8080' }));
     on(fakeForwarding({ lb, worker: w1, status: 404, host: 'shop.example.org' }));
     on(fakeForwarding({ lb, worker: w2, status: 200, attempts: 3, host: 'evil.invalid' }));
-    on(fakeForwarding({ lb, worker: w2, status: 503, outcome: 'connect_error', errorCode: 'AJP_CONNECT', attempts: 2 }));
-    on(fakeForwarding({ lb, worker: w1, status: 0, outcome: 'client_error', errorCode: 'AJP_CLIENT' }));
-    on(fakeForwarding({ lb, worker: w1, status: 504, outcome: 'reply_timeout' }));
+    // Failed attempts are reported as they happen; a client abort only at the end.
+    const failed = fakeForwarding({ lb, worker: w2, status: 503, outcome: 'connect_error', errorCode: 'AJP_CONNECT', attempts: 2 });
+    obs.observer.onAttemptFailed!(failed, w2!, 'connect_error');
+    on(failed);
+    on(fakeForwarding({ lb, worker: w1, status: 0, outcome: 'client_error', errorCode: 'AJP_CLIENT', clientAborted: true }));
+    const timedOut = fakeForwarding({ lb, worker: w1, status: 504, outcome: 'reply_timeout' });
+    obs.observer.onAttemptFailed!(timedOut, w1!, 'reply_timeout');
+    on(timedOut);
     on(fakeForwarding({ lb, worker: null, status: 503, outcome: 'no_member', attempts: 0 }));
     on(fakeForwarding({ worker: rt.current.worker('solo'), status: 200, bytesOut: 4096 }));
     obs.observer.onRejected!(fakeReq({ host: 'www.example.com' }), 404, 'no mount matches');
