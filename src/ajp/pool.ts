@@ -217,19 +217,22 @@ export class AjpPool implements ConnectionOwner {
     }
   }
 
-  /** Stop handing out connections; close idle ones now and busy ones as they finish. */
+  /**
+   * Retire the pool (a reload replaced it): idle connections close now, busy ones when their exchange ends.
+   * Requests already waiting for a slot are still served, so a reload fails none of them.
+   */
   close(): void {
+    this.closing = true;
+    for (const conn of this.idle.slice()) conn.destroy();
+  }
+
+  /** Close everything now, in-flight exchanges and waiting requests included. */
+  destroy(): void {
     this.closing = true;
     for (const w of this.waiters.splice(0)) {
       if (w.timer !== null) clearTimeout(w.timer);
       w.reject(new AjpError('AJP_CONNECT', 'pool closed'));
     }
-    for (const conn of this.idle.slice()) conn.destroy();
-  }
-
-  /** Close everything now, in-flight exchanges included. */
-  destroy(): void {
-    this.close();
     for (const conn of [...this.all]) conn.destroy();
   }
 }

@@ -80,6 +80,20 @@ function ajpTarget(w: AjpWorkerConfig, existing?: AjpTarget): AjpTarget {
   return { kind: 'ajp13', name: w.name, config: w, pool, failHard, failSoft };
 }
 
+function sameMembers(a: readonly AjpTarget[], b: readonly AjpTarget[]): boolean {
+  return a.length === b.length && a.every((m, i) => m.name === b[i]?.name);
+}
+
+/** What the new file changes wins over the carried state; what it leaves alone keeps its live value. */
+function applyConfigChanges(balancer: Balancer, before: readonly AjpTarget[], after: readonly AjpTarget[]): void {
+  after.forEach((m, i) => {
+    const old = before[i]?.config;
+    if (old === undefined) return;
+    if (old.lbfactor !== m.config.lbfactor) balancer.setLbfactor(i, m.config.lbfactor);
+    if (old.activation !== m.config.activation) balancer.setActivation(i, m.config.activation);
+  });
+}
+
 function samePool(a: PoolOptions, b: PoolOptions): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -114,14 +128,19 @@ export function buildTargets(workers: WorkersConfig, previous?: TargetSet, now: 
       continue;
     }
     const members = w.members.map(ajp).filter((m): m is AjpTarget => m !== undefined);
+    const prev = previous?.byName.get(w.name);
+    const carried = prev?.kind === 'lb' && sameMembers(prev.members, members) ? prev : undefined;
     const balancer = new Balancer(w, members.map((m) => m.config), {
       maintainSec: workers.maintainSec,
       now,
+      // Same members: attach to the running state, so errors, lb values and status-page changes survive.
+      shared: carried?.balancer.sharedBuffer as SharedArrayBuffer | undefined,
       hasFreeSlot: (i) => {
         const pool = members[i]?.pool;
         return pool === undefined || pool.busy < pool.options.size;
       },
     });
+    if (carried !== undefined) applyConfigChanges(balancer, carried.members, members);
     const t: LbTarget = { kind: 'lb', name: w.name, config: w, balancer, members };
     byName.set(w.name, t);
     balancers.push(t);

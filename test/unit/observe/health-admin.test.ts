@@ -108,12 +108,17 @@ describe('admin actions and overrides', () => {
     admin.run('lb', 'w1', 'reset');
     expect(admin.list()).toEqual([{ lb: 'lb', member: 'w1', activation: 'STP' }, { lb: 'lb', member: 'w2', lbfactor: 7 }]);
 
-    // A reload: new targets, fresh balancer state from the configuration.
+    // A reload with the same members carries the live balancer state over; overrides re-applied keep it.
     current = runtime(workersConfig({ w1: { connectionPoolSize: 3 } }), [], first.targets);
-    const fresh = () => current.lb().balancer.snapshot().members.map((m) => [m.name, m.activation, m.lbfactor]);
-    expect(fresh()).toEqual([['w1', 'ACT', 1], ['w2', 'ACT', 1]]);
+    const state = () => current.lb().balancer.snapshot().members.map((m) => [m.name, m.activation, m.lbfactor]);
+    expect(state()).toEqual([['w1', 'STP', 1], ['w2', 'ACT', 7]]);
     admin.applyOverrides(current);
-    expect(fresh()).toEqual([['w1', 'STP', 1], ['w2', 'ACT', 7]]);
+    expect(state()).toEqual([['w1', 'STP', 1], ['w2', 'ACT', 7]]);
+    // A reload that changes the members starts from the configuration; the overrides bring the changes back.
+    current = runtime(workersConfig({}, ['w1', 'w2', 'w3']), [], current.targets);
+    expect(state()).toEqual([['w1', 'ACT', 1], ['w2', 'ACT', 1], ['w3', 'ACT', 1]]);
+    admin.applyOverrides(current);
+    expect(state()).toEqual([['w1', 'STP', 1], ['w2', 'ACT', 7], ['w3', 'ACT', 1]]);
     expect(admin.override('lb', 'w1')).toEqual({ activation: 'STP' });
   });
 

@@ -16,12 +16,16 @@ export function statusWorker(name: string, readOnly: boolean): StatusWorkerConfi
 }
 
 /** lb "lb" over w1 and w2, plus a plain worker "solo" and status workers "jkstatus" (rw) and "jkro" (read-only). */
-export function workersConfig(over: { w1?: Partial<AjpWorkerConfig>; w2?: Partial<AjpWorkerConfig>; lb?: Partial<LbWorkerConfig> } = {}): WorkersConfig {
+export function workersConfig(
+  over: { w1?: Partial<AjpWorkerConfig>; w2?: Partial<AjpWorkerConfig>; lb?: Partial<LbWorkerConfig> } = {},
+  lbMembers: string[] = ['w1', 'w2'],
+): WorkersConfig {
   const list: WorkerConfig[] = [
     member('w1', { port: NOBODY_PORT_1, ...over.w1 }),
     member('w2', { port: NOBODY_PORT_2, ...over.w2 }),
+    ...lbMembers.filter((n) => n !== 'w1' && n !== 'w2').map((n) => member(n, { port: NOBODY_PORT_2 })),
     member('solo', { port: NOBODY_PORT_1 }),
-    lbConfig(['w1', 'w2'], { name: 'lb', errorEscalationTimeSec: 0, ...over.lb }),
+    lbConfig(lbMembers, { name: 'lb', errorEscalationTimeSec: 0, ...over.lb }),
     statusWorker('jkstatus', false),
     statusWorker('jkro', true),
   ];
