@@ -18,6 +18,8 @@ export interface ExchangeSink {
   onComplete(): void;
   /** The exchange failed; the connection is already destroyed. */
   onError(err: AjpError, progress: ExchangeProgress): void;
+  /** The callbacks caused by one socket read are over (called after onComplete/onError too). */
+  onBatchEnd?(): void;
 }
 
 /** How far an exchange got before it failed: the input of every retry decision. */
@@ -280,6 +282,9 @@ export class AjpConnection implements ResponseHandler {
   private readonly onData = (chunk: Buffer): void => {
     if (this.state === State.Exchange || this.state === State.Ping) {
       if (this.timer !== null) this.timer.refresh();
+      // Everything one socket read produces (often headers, body and END together) reaches the sink as one
+      // batch, so it can hand the client one write instead of three.
+      const sink = this.sink;
       let err: AjpError | undefined;
       try {
         err = this.decoder.execute(chunk);
@@ -287,11 +292,9 @@ export class AjpConnection implements ResponseHandler {
         // A sink that throws must not take the process down; it ends this exchange only.
         err = new AjpError('AJP_CLIENT', `response handling failed: ${(thrown as Error).message}`, { cause: thrown });
       }
-      if (err !== undefined) {
-        this.destroy(err);
-        return;
-      }
-      if (this.ended && this.state === State.Exchange) this.completeExchange();
+      if (err !== undefined) this.destroy(err);
+      else if (this.ended && this.state === State.Exchange) this.completeExchange();
+      sink?.onBatchEnd?.();
       return;
     }
     if (this.state === State.Idle) {

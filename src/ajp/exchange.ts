@@ -25,6 +25,8 @@ export class WorkerExchange implements ExchangeSink {
   private request: ForwardRequest | null = null;
   private body: BodySource | null = null;
   private sink: ExchangeSink | null = null;
+  /** Kept after completion so the batch that completed the exchange can still be closed. */
+  private batchSink: ExchangeSink | null = null;
   private conn: AjpConnection | null = null;
   private connectAttempts = 0;
   private staleRetries = 0;
@@ -39,6 +41,7 @@ export class WorkerExchange implements ExchangeSink {
     this.request = request;
     this.body = body;
     this.sink = sink;
+    this.batchSink = sink;
     this.connectAttempts = 0;
     this.staleRetries = 0;
     const conn = this.pool.tryAcquire(Date.now());
@@ -103,6 +106,10 @@ export class WorkerExchange implements ExchangeSink {
 
   onFlush(): void {
     this.sink?.onFlush();
+  }
+
+  onBatchEnd(): void {
+    this.batchSink?.onBatchEnd?.();
   }
 
   onComplete(): void {

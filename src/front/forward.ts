@@ -48,6 +48,7 @@ export class Forwarding implements ExchangeSink {
   private readonly observer: ForwardObserver;
   private held: { status: number; outcome: Outcome } | null = null;
   private finished = false;
+  private corked = false;
 
   constructor(
     req: IncomingMessage, res: ServerResponse, shape: ClientRequestShape, target: LbTarget | AjpTarget,
@@ -147,6 +148,7 @@ export class Forwarding implements ExchangeSink {
     if (this.lb !== null) this.watchSessions(headers);
     // Tomcat keeps the Content-Length of a body it then drops; a client would wait for those bytes (httpd strips it too).
     if (status === 204 || status === 304) headers = withoutBodyHeaders(headers);
+    this.cork();
     try {
       this.res.writeHead(status, reason, headers);
     } catch {
@@ -160,7 +162,23 @@ export class Forwarding implements ExchangeSink {
 
   onBody(data: Buffer): boolean {
     this.bytesOut += data.length;
+    this.cork();
     return this.res.write(data);
+  }
+
+  /** Headers, body and end from one backend read go to the client in one write. */
+  private cork(): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.res.cork();
+    }
+  }
+
+  onBatchEnd(): void {
+    if (this.corked) {
+      this.corked = false;
+      this.res.uncork();
+    }
   }
 
   onFlush(): void {

@@ -11,6 +11,7 @@ import { Forwarding, type ForwardObserver } from './forward.js';
 import type { Runtime } from './runtime.js';
 import { normalizePath } from './normalize-uri.js';
 import { forwardUri } from './forward-uri.js';
+import { IdleConnections } from './idle-connections.js';
 
 export interface FrontLimits {
   /** Longest request line target, as Apache's LimitRequestLine (8190). */
@@ -48,13 +49,18 @@ export class FrontServer {
   private draining = false;
   private readonly vhostPorts = new Map<number, number>();
   inFlight = 0;
-  /** Client connections open now, for the open-connections gauge. */
-  openConnections = 0;
+  private readonly idle: IdleConnections;
 
   constructor(runtime: Runtime, hooks: FrontHooks, limits: FrontLimits = DEFAULT_LIMITS) {
     this.runtime = runtime;
     this.hooks = hooks;
     this.limits = limits;
+    this.idle = new IdleConnections(limits.keepAliveTimeoutMs);
+  }
+
+  /** Client connections open now, for the open-connections gauge. */
+  get openConnections(): number {
+    return this.idle.size;
   }
 
   swapRuntime(runtime: Runtime): void {
@@ -64,7 +70,8 @@ export class FrontServer {
   async listen(spec: ListenSpec): Promise<AddressInfo> {
     const options: http.ServerOptions = {
       maxHeaderSize: this.limits.maxHeaderBytes,
-      keepAliveTimeout: this.limits.keepAliveTimeoutMs,
+      // 0: no per-response timer; IdleConnections expires idle keep-alive connections with one sweep.
+      keepAliveTimeout: 0,
       requestTimeout: 0,
       headersTimeout: 60_000,
       // Node merges duplicate headers into req.headers only; rawHeaders (what we forward) keeps every one.
@@ -74,7 +81,8 @@ export class FrontServer {
       ? https.createServer({ ...options, cert: spec.tls.cert, key: spec.tls.key, ca: spec.tls.ca, requestCert: spec.tls.requestCert ?? false, rejectUnauthorized: false }, this.handle)
       : http.createServer(options, this.handle);
     server.on('clientError', onClientError);
-    server.on(spec.tls ? 'secureConnection' : 'connection', this.onConnection);
+    server.on(spec.tls ? 'secureConnection' : 'connection', this.idle.add);
+    this.idle.start();
     this.servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -89,6 +97,10 @@ export class FrontServer {
   }
 
   private readonly handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    this.inFlight++;
+    this.idle.requestStarted(req.socket);
+    (res as ResponseWithFront)[kFront] = this;
+    res.on('close', onResponseClose);
     if (this.draining) {
       res.setHeader('Connection', 'close');
       this.reject(req, res, 503, 'shutting down');
@@ -119,23 +131,14 @@ export class FrontServer {
       this.hooks.onStatusRequest(req, res, target.name);
       return;
     }
-    this.inFlight++;
-    res.on('close', this.onResponseClosed);
     new Forwarding(req, res, shape, target, rule.extensions, this.hooks).start();
   };
 
-  private readonly onConnection = (socket: import('node:net').Socket): void => {
-    this.openConnections++;
-    socket.once('close', this.onConnectionClosed);
-  };
-
-  private readonly onConnectionClosed = (): void => {
-    this.openConnections--;
-  };
-
-  private readonly onResponseClosed = (): void => {
+  /** Called once per response, from onResponseClose. */
+  responseClosed(res: http.ServerResponse): void {
     this.inFlight--;
-  };
+    this.idle.requestEnded(res.socket);
+  }
 
   private reject(req: http.IncomingMessage, res: http.ServerResponse, status: number, why: string): void {
     this.hooks.onRejected(req, status, why);
@@ -156,16 +159,25 @@ export class FrontServer {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const clean = this.inFlight === 0;
+    this.idle.stop();
     for (const s of this.servers) s.closeAllConnections();
     return clean;
   }
 
   close(): void {
+    this.idle.stop();
     for (const s of this.servers) {
       s.close();
       s.closeAllConnections();
     }
   }
+}
+
+const kFront = Symbol('ajplb.front');
+type ResponseWithFront = http.ServerResponse & { [kFront]?: FrontServer };
+
+function onResponseClose(this: http.ServerResponse): void {
+  (this as ResponseWithFront)[kFront]?.responseClosed(this);
 }
 
 function onClientError(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
