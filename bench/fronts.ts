@@ -1,0 +1,136 @@
+// The fronts under test, each started fresh for one measurement on a free 127.0.0.1 port and stopped after it
+// (so peak RSS belongs to that run): ajplb, Apache + mod_jk, Apache + mod_proxy_ajp, and Tomcat's own HTTP
+// connector as the ceiling (already running; nothing to start).
+
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePorts, httpAnswers } from '../test/tomcat/harness/net.js';
+import { APACHE_BIN, writeApacheRoot, workersProperties, type Backends } from './apache.js';
+import { spawnTracked, stopTracked, waitFor } from './procs.js';
+
+export type FrontName = 'ajplb' | 'mod_jk' | 'mod_proxy_ajp' | 'tomcat_direct';
+
+export interface Backend extends Backends {
+  name: 'tomcat' | 'light';
+  /** Tomcat's HTTP connector on the was1 node, for the no-proxy ceiling (real Tomcat only). */
+  direct?: { port: number; pid: number };
+}
+
+export interface RunningFront {
+  port: number;
+  /** Root PIDs whose process trees are the front's cost. */
+  pids: number[];
+  /** Log files, for the error message when something goes wrong. */
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+export interface FrontOptions {
+  /** Repository root (dist/cli.js lives there). */
+  repo: string;
+  /** Scratch directory for configs and logs. */
+  scratch: string;
+  /** ajplb --procs N when the CLI has the flag; undefined = its default. */
+  ajplbProcs?: number;
+}
+
+const READY_TIMEOUT_MS = 20_000;
+
+function tailOf(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-30).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function waitListening(child: ChildProcess, port: number, what: string, logs: string[]): Promise<void> {
+  try {
+    await waitFor(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`${what} exited with ${child.exitCode ?? child.signalCode}`);
+      }
+      return httpAnswers(port, 500);
+    }, READY_TIMEOUT_MS, `${what} to answer HTTP on 127.0.0.1:${port}`, 50);
+  } catch (err) {
+    await stopTracked(child, 'SIGKILL');
+    throw new Error(`${(err as Error).message}\n${logs.map((log) => `--- ${log}\n${tailOf(log)}`).join('\n')}`);
+  }
+}
+
+let procsFlag: boolean | undefined;
+
+/** Whether this build's CLI knows --procs (it is being added while this bench is written). */
+function cliHasProcs(cli: string): boolean {
+  if (procsFlag === undefined) {
+    try {
+      procsFlag = execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8', timeout: 10_000 }).includes('--procs');
+    } catch {
+      procsFlag = false;
+    }
+  }
+  return procsFlag;
+}
+
+export function ajplbCli(repo: string): string {
+  return join(repo, 'dist', 'cli.js');
+}
+
+async function startAjplb(backend: Backend, opts: FrontOptions, dir: string): Promise<RunningFront> {
+  const cli = ajplbCli(opts.repo);
+  if (!existsSync(cli)) throw new Error(`${cli} missing: run npm run build`);
+  const [port] = (await freePorts(1)) as [number];
+  const workers = join(dir, 'workers.properties');
+  writeFileSync(workers, workersProperties(backend));
+  const args = [cli, '--workers', workers, '--listen', `127.0.0.1:${port}`, '--mount', '/*=lb',
+    '--admin', 'off', '--access-log', 'off', '--log-level', 'warn'];
+  if (opts.ajplbProcs !== undefined && cliHasProcs(cli)) args.push('--procs', String(opts.ajplbProcs));
+  const log = join(dir, 'ajplb.log');
+  const out = openSync(log, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawnTracked(process.execPath, args, {
+      cwd: dir, stdio: ['ignore', out, out], env: { ...process.env, NODE_ENV: 'production' },
+    });
+  } finally {
+    closeSync(out);
+  }
+  await waitListening(child, port, 'ajplb', [log]);
+  return { port, pids: [child.pid as number], logs: [log], stop: () => stopTracked(child, 'SIGTERM', 10_000) };
+}
+
+async function startApache(kind: 'mod_jk' | 'mod_proxy_ajp', backend: Backend, dir: string): Promise<RunningFront> {
+  const [port] = (await freePorts(1)) as [number];
+  const conf = writeApacheRoot(dir, kind, port, backend);
+  const log = join(dir, 'httpd.out');
+  const out = openSync(log, 'a');
+  let child: ChildProcess;
+  try {
+    // -DFOREGROUND: the spawned process is the parent httpd, so its PID roots the whole tree we measure.
+    child = spawnTracked(APACHE_BIN, ['-d', dir, '-f', conf, '-DFOREGROUND'], {
+      cwd: dir, stdio: ['ignore', out, out], env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin', LANG: 'C' },
+    });
+  } finally {
+    closeSync(out);
+  }
+  const logs = [log, join(dir, 'error.log'), join(dir, 'mod_jk.log')];
+  await waitListening(child, port, `Apache (${kind})`, logs);
+  return { port, pids: [child.pid as number], logs, stop: () => stopTracked(child, 'SIGTERM', 10_000) };
+}
+
+export async function startFront(front: FrontName, backend: Backend, opts: FrontOptions): Promise<RunningFront> {
+  if (front === 'tomcat_direct') {
+    if (backend.direct === undefined) throw new Error('tomcat_direct needs a Tomcat backend');
+    return { port: backend.direct.port, pids: [backend.direct.pid], logs: [], stop: async () => undefined };
+  }
+  const dir = mkdtempSync(join(opts.scratch, `${front}-`));
+  const running = front === 'ajplb' ? await startAjplb(backend, opts, dir) : await startApache(front, backend, dir);
+  return {
+    ...running,
+    stop: async () => {
+      await running.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,156 @@
+// Medians over rounds, ajplb's ratios against the two Apache fronts, as markdown and JSON.
+
+import type { FrontName } from './fronts.js';
+
+export interface RunRecord {
+  round: number;
+  scenario: string;
+  backend: 'tomcat' | 'light';
+  front: FrontName;
+  /** Set when the front did not start, failed its preflight request, or wrk failed. */
+  failure?: string;
+  requests: number;
+  reqPerSec: number;
+  latencyMs: { p50: number; p99: number; p999: number };
+  errors: number;
+  errorDetail?: Record<string, number>;
+  /** CPU seconds of the front's process tree per 10 000 requests (for tomcat_direct: the serving JVM). */
+  cpuPer10k: number;
+  peakRssMiB: number;
+  bytesPerRequest: number;
+}
+
+export interface Row {
+  scenario: string;
+  backend: string;
+  front: FrontName;
+  runs: number;
+  failed: number;
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  errors: number;
+  cpuPer10k: number;
+  peakRssMiB: number;
+}
+
+export interface RatioRow {
+  scenario: string;
+  backend: string;
+  versus: 'mod_jk' | 'mod_proxy_ajp';
+  rounds: number;
+  throughput: number;
+  cpuPerRequest: number;
+  p99: number;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const FRONT_ORDER: FrontName[] = ['ajplb', 'mod_jk', 'mod_proxy_ajp', 'tomcat_direct'];
+
+function keyOf(r: { scenario: string; backend: string }): string {
+  return `${r.backend}\u0000${r.scenario}`;
+}
+
+export function summarize(records: readonly RunRecord[], scenarioOrder: readonly string[]): { rows: Row[]; ratios: RatioRow[] } {
+  const rows: Row[] = [];
+  const ratios: RatioRow[] = [];
+  const groups = new Map<string, RunRecord[]>();
+  for (const record of records) {
+    const list = groups.get(keyOf(record)) ?? [];
+    list.push(record);
+    groups.set(keyOf(record), list);
+  }
+  const ordered = [...groups.entries()].sort(([, a], [, b]) => {
+    const [ra, rb] = [a[0] as RunRecord, b[0] as RunRecord];
+    return ra.backend === rb.backend
+      ? scenarioOrder.indexOf(ra.scenario) - scenarioOrder.indexOf(rb.scenario)
+      : ra.backend === 'tomcat' ? -1 : 1;
+  });
+  for (const [, group] of ordered) {
+    const first = group[0] as RunRecord;
+    for (const front of FRONT_ORDER) {
+      const all = group.filter((r) => r.front === front);
+      if (all.length === 0) continue;
+      const ok = all.filter((r) => r.failure === undefined);
+      rows.push({
+        scenario: first.scenario, backend: first.backend, front, runs: all.length, failed: all.length - ok.length,
+        reqPerSec: median(ok.map((r) => r.reqPerSec)),
+        p50Ms: median(ok.map((r) => r.latencyMs.p50)),
+        p99Ms: median(ok.map((r) => r.latencyMs.p99)),
+        p999Ms: median(ok.map((r) => r.latencyMs.p999)),
+        errors: ok.reduce((sum, r) => sum + r.errors, 0),
+        cpuPer10k: median(ok.map((r) => r.cpuPer10k)),
+        peakRssMiB: Math.max(0, ...ok.map((r) => r.peakRssMiB)),
+      });
+    }
+    // Ratios from runs of the same round (interleaved, so they saw the same machine state), then the median.
+    for (const versus of ['mod_jk', 'mod_proxy_ajp'] as const) {
+      const perRound = { throughput: [] as number[], cpu: [] as number[], p99: [] as number[] };
+      for (const a of group.filter((r) => r.front === 'ajplb' && r.failure === undefined)) {
+        const b = group.find((r) => r.front === versus && r.round === a.round && r.failure === undefined);
+        if (b === undefined) continue;
+        perRound.throughput.push(a.reqPerSec / b.reqPerSec);
+        perRound.cpu.push(a.cpuPer10k / b.cpuPer10k);
+        perRound.p99.push(a.latencyMs.p99 / b.latencyMs.p99);
+      }
+      if (perRound.throughput.length === 0) continue;
+      ratios.push({
+        scenario: first.scenario, backend: first.backend, versus, rounds: perRound.throughput.length,
+        throughput: median(perRound.throughput), cpuPerRequest: median(perRound.cpu), p99: median(perRound.p99),
+      });
+    }
+  }
+  return { rows, ratios };
+}
+
+function fmt(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : '—';
+}
+
+function thousands(value: number): string {
+  return Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '—';
+}
+
+export function markdown(
+  rows: readonly Row[],
+  ratios: readonly RatioRow[],
+  meta: Record<string, string | number | boolean>,
+  scenarioLabels: ReadonlyMap<string, string>,
+): string {
+  const out: string[] = [];
+  out.push(`# ajplb benchmark ${String(meta['started'])}`, '');
+  out.push(Object.entries(meta).map(([key, value]) => `- ${key}: ${String(value)}`).join('\n'), '');
+  out.push('Medians over rounds. CPU = seconds of the front\'s processes (all of them, children included) per 10 000',
+    'requests; for tomcat_direct it is the serving JVM, which is also the application. RSS = peak (VmHWM) summed over',
+    'the front\'s processes. errors = socket errors + HTTP status >= 400, summed over rounds.', '');
+  for (const backend of ['tomcat', 'light']) {
+    const mine = rows.filter((r) => r.backend === backend);
+    if (mine.length === 0) continue;
+    out.push(`## Backend: ${backend === 'tomcat' ? 'two real Tomcat 10.1 (was1, was2)' : 'light AJP backend (fixed responses)'}`, '');
+    out.push('| scenario | front | req/s | p50 ms | p99 ms | p99.9 ms | errors | CPU s/10k req | peak RSS MiB | runs |');
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of mine) {
+      const runs = r.failed > 0 ? `${r.runs - r.failed}/${r.runs} ⚠` : String(r.runs);
+      out.push(`| ${scenarioLabels.get(r.scenario) ?? r.scenario} | ${r.front} | ${thousands(r.reqPerSec)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.p999Ms, 2)} | ${r.errors} | ${fmt(r.cpuPer10k, 2)} | ${fmt(r.peakRssMiB, 0)} | ${runs} |`);
+    }
+    out.push('');
+  }
+  if (ratios.length > 0) {
+    out.push('## ajplb relative to Apache (median of per-round ratios)', '');
+    out.push('Throughput > 1 is better for ajplb; CPU per request and p99 < 1 are better for ajplb.', '');
+    out.push('| backend | scenario | vs | throughput | CPU / request | p99 | rounds |');
+    out.push('|---|---|---|---:|---:|---:|---:|');
+    for (const r of ratios) {
+      out.push(`| ${r.backend} | ${scenarioLabels.get(r.scenario) ?? r.scenario} | ${r.versus} | ${fmt(r.throughput, 2)} | ${fmt(r.cpuPerRequest, 2)} | ${fmt(r.p99, 2)} | ${r.rounds} |`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,262 @@
+// Side-by-side benchmark: ajplb vs Apache httpd + mod_jk vs Apache + mod_proxy_ajp (vs Tomcat's own HTTP
+// connector as the ceiling), over two real Tomcats and over a light AJP backend. See docs/benchmark.md.
+//
+//   npm run bench                  3 interleaved rounds of the default matrix (~25 min)
+//   npm run bench -- --quick       one short round of two scenarios: every front must answer without errors
+
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ajplbCli, startFront, type Backend, type FrontName } from './fronts.js';
+import { preflight } from './preflight.js';
+import { cpuSeconds, peakRssKiB } from './procstat.js';
+import { installCleanup } from './procs.js';
+import { markdown, summarize, type RunRecord } from './report.js';
+import { ALL, DEFAULT, QUICK, type Scenario } from './scenarios.js';
+import { ensureInstalled, linkWebappSources, newSession, startLightBackend, unlimitKeepAlive, type LightBackend, type TomcatNode } from './setup.js';
+import { runWrk, writeScript, type LoadSpec } from './wrk.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url)); // bench/dist/bench
+const REPO = resolve(HERE, '..', '..', '..');
+const RESULTS = join(REPO, 'bench', 'results');
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean' }, rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' },
+    only: { type: 'string' }, fronts: { type: 'string' }, backends: { type: 'string' }, 'all-conns': { type: 'boolean' },
+    'ajplb-procs': { type: 'string' }, threads: { type: 'string' }, 'no-install': { type: 'boolean' },
+  },
+});
+const quick = args.quick ?? false;
+const rounds = Number(args.rounds ?? (quick ? 1 : 3));
+const durationSec = Number(args.duration ?? (quick ? 3 : 5));
+const warmupSec = Number(args.warmup ?? (quick ? 1 : 1));
+const threads = Number(args.threads ?? Math.max(1, Math.min(2, cpus().length)));
+const ajplbProcs = args['ajplb-procs'] === undefined ? undefined : Number(args['ajplb-procs']);
+const only = args.only === undefined ? undefined : new RegExp(args.only);
+const scenarios = (quick ? QUICK : args['all-conns'] ? ALL : DEFAULT).filter((s) => only === undefined || only.test(s.id));
+const FRONTS: FrontName[] = ((args.fronts ?? 'ajplb,mod_jk,mod_proxy_ajp,tomcat_direct').split(',') as FrontName[]);
+const BACKENDS = (args.backends ?? 'tomcat,light').split(',');
+
+function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+function version(command: string, argv: string[], pattern: RegExp): string {
+  try {
+    const out = execFileSync(command, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return pattern.exec(out)?.[1] ?? out.trim().split('\n')[0] ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
+function debVersion(pkg: string): string {
+  return version('dpkg-query', ['-W', '-f=${Version}', pkg], /^(.*)$/);
+}
+
+const tomcats: TomcatNode[] = [];
+let light: LightBackend | undefined;
+let scratch = '';
+
+async function cleanup(): Promise<void> {
+  await Promise.allSettled([...tomcats.map((t) => t.stop()), light?.stop()]);
+  if (scratch !== '') rmSync(scratch, { recursive: true, force: true });
+}
+
+async function startTomcats(): Promise<Backend> {
+  const harness = join(REPO, 'bench', 'dist', 'test', 'tomcat', 'harness');
+  linkWebappSources(REPO, harness);
+  const { startTomcat } = await import('../test/tomcat/harness/tomcat.js');
+  const opts = (route: string) => ({ jvmRoute: route, ajpConnectorAttributes: { maxKeepAliveRequests: '-1' } });
+  const nodes = await Promise.all([startTomcat(opts('was1')), startTomcat(opts('was2'))]);
+  tomcats.push(...nodes);
+  await Promise.all(nodes.map(unlimitKeepAlive));
+  const [was1, was2] = nodes as [TomcatNode, TomcatNode];
+  return {
+    name: 'tomcat', ajpPorts: [was1.ajpPort, was2.ajpPort],
+    direct: { port: was1.httpPort as number, pid: was1.pid },
+  };
+}
+
+/**
+ * A fresh JVM runs interpreted code for its first seconds: before anything is measured, load every path the
+ * scenarios use through both Tomcats' HTTP connectors and, through an Apache + mod_jk front, their AJP
+ * connectors. Nothing here is recorded.
+ */
+async function warmTomcats(backend: Backend, cookies: string[], seconds: number): Promise<void> {
+  const kinds = new Map(scenarios.map((s) => [`${s.method} ${s.path}`, s]));
+  const front = await startFront('mod_jk', backend, { repo: REPO, scratch });
+  try {
+    for (const scenario of kinds.values()) {
+      const load = { ...spec(scenario, cookies, seconds), keepAlive: true, connections: 32 };
+      const script = writeScript(scratch, `warm-${scenario.id}`, load);
+      for (const tomcat of tomcats) {
+        const direct = { ...load, cookies: load.cookies?.filter((c) => c.endsWith(`.${tomcat === tomcats[0] ? 'was1' : 'was2'}`)) };
+        await runWrk(tomcat.httpPort as number, writeScript(scratch, `warm-direct-${scenario.id}`, direct), direct);
+      }
+      await runWrk(front.port, script, load);
+    }
+  } finally {
+    await front.stop();
+  }
+}
+
+function spec(scenario: Scenario, cookies: string[] | undefined, seconds: number): LoadSpec {
+  return {
+    path: scenario.path, method: scenario.method, bodyBytes: scenario.bodyBytes, cookies: scenario.session ? cookies : undefined,
+    keepAlive: scenario.keepAlive, connections: scenario.connections, threads, durationSec: seconds,
+  };
+}
+
+async function measure(round: number, scenario: Scenario, backend: Backend, front: FrontName, cookies: string[],
+  rawDir: string): Promise<RunRecord> {
+  const record: RunRecord = {
+    round, scenario: scenario.id, backend: backend.name, front, requests: 0, reqPerSec: Number.NaN,
+    latencyMs: { p50: Number.NaN, p99: Number.NaN, p999: Number.NaN }, errors: 0, cpuPer10k: Number.NaN,
+    peakRssMiB: Number.NaN, bytesPerRequest: 0,
+  };
+  const rawLog = join(rawDir, `${backend.name}-${scenario.id}-${front}-r${round}.log`);
+  const name = `${backend.name}-${scenario.id}-${front}`;
+  let running;
+  try {
+    running = await startFront(front, backend, { repo: REPO, scratch, ajplbProcs });
+  } catch (err) {
+    record.failure = `start: ${(err as Error).message.split('\n')[0]}`;
+    appendFileSync(rawLog, `${(err as Error).message}\n`);
+    return record;
+  }
+  try {
+    const sessionCookies = front === 'tomcat_direct' ? cookies.slice(0, 1) : cookies;
+    await preflight(running.port, scenario, scenario.session ? sessionCookies[0] : undefined);
+    const load = spec(scenario, sessionCookies, durationSec);
+    const script = writeScript(scratch, name, load);
+    if (warmupSec > 0) await runWrk(running.port, script, { ...load, durationSec: warmupSec });
+    const cpuBefore = cpuSeconds(running.pids);
+    const { result, output } = await runWrk(running.port, script, load);
+    const cpu = cpuSeconds(running.pids) - cpuBefore;
+    appendFileSync(rawLog, output);
+    record.requests = result.requests;
+    record.reqPerSec = result.requests / result.durationSec;
+    record.latencyMs = { p50: result.latencyUs.p50 / 1000, p99: result.latencyUs.p99 / 1000, p999: result.latencyUs.p999 / 1000 };
+    record.errors = result.errors;
+    if (result.errors > 0) record.errorDetail = result.errorDetail;
+    record.cpuPer10k = result.requests > 0 ? (cpu * 10_000) / result.requests : Number.NaN;
+    record.peakRssMiB = front === 'tomcat_direct' ? Number.NaN : peakRssKiB(running.pids) / 1024;
+    record.bytesPerRequest = result.requests > 0 ? Math.round(result.bytes / result.requests) : 0;
+    if (record.bytesPerRequest < scenario.minBodyBytes) {
+      record.failure = `only ${record.bytesPerRequest} bytes per response (want >= ${scenario.minBodyBytes})`;
+    }
+  } catch (err) {
+    record.failure = (err as Error).message.split('\n')[0];
+    appendFileSync(rawLog, `${(err as Error).message}\n`);
+  }
+  if (record.failure !== undefined || record.errors > 0) {
+    for (const file of running.logs) appendFileSync(rawLog, `--- ${file}\n${tail(file)}\n`);
+  }
+  await running.stop();
+  return record;
+}
+
+function tail(file: string): string {
+  try {
+    return execFileSync('tail', ['-n', '40', file], { encoding: 'utf8' });
+  } catch {
+    return '(none)';
+  }
+}
+
+function describe(r: RunRecord): string {
+  if (r.failure !== undefined) return `FAILED: ${r.failure}`;
+  return `${Math.round(r.reqPerSec)} req/s p99 ${r.latencyMs.p99.toFixed(1)} ms cpu ${r.cpuPer10k.toFixed(2)} s/10k errors ${r.errors}`;
+}
+
+async function main(): Promise<number> {
+  installCleanup(cleanup);
+  if (!(args['no-install'] ?? false)) ensureInstalled();
+  const stamp = `${quick ? 'quick-' : ''}${new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z')}`;
+  const rawDir = join(RESULTS, 'raw', stamp);
+  mkdirSync(rawDir, { recursive: true });
+  scratch = mkdtempSync(join(tmpdir(), 'ajplb-bench-'));
+  const fronts = FRONTS.filter((front) => front !== 'ajplb' || ajplbReady());
+  const started = Date.now();
+
+  const backends: { backend: Backend; cookies: string[] }[] = [];
+  if (BACKENDS.includes('tomcat')) {
+    log('starting two Tomcats (was1, was2)');
+    const backend = await startTomcats();
+    const cookies = await Promise.all(tomcats.map((t) => newSession(t.httpPort as number)));
+    backends.push({ backend, cookies });
+    const warm = quick ? 2 : 5;
+    log(`warming the JVMs up: ${warm}s per path, direct and through AJP`);
+    await warmTomcats(backend, cookies, warm);
+  }
+  if (BACKENDS.includes('light')) {
+    light = await startLightBackend(join(HERE, 'light-backend.js'), join(rawDir, 'light-backend.log'));
+    backends.push({ backend: light.backend, cookies: ['JSESSIONID=0123456789ABCDEF0123456789ABCDEF.was1', 'JSESSIONID=FEDCBA9876543210FEDCBA9876543210.was2'] });
+  }
+  log(`${rounds} round(s) x ${scenarios.length} scenario(s) x fronts ${fronts.join(',')} x backends ${BACKENDS.join(',')}; ${warmupSec}s warm-up + ${durationSec}s per run`);
+
+  const records: RunRecord[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    for (const [index, scenario] of scenarios.entries()) {
+      for (const { backend, cookies } of backends) {
+        const eligible = fronts.filter((front) => front !== 'tomcat_direct' || backend.direct !== undefined);
+        // Rotate the order so no front always runs first (or right after the same neighbour).
+        const shift = (round + index) % eligible.length;
+        for (const front of [...eligible.slice(shift), ...eligible.slice(0, shift)]) {
+          const record = await measure(round, scenario, backend, front, cookies, rawDir);
+          records.push(record);
+          log(`r${round} ${backend.name} ${scenario.id} ${front}: ${describe(record)}`);
+        }
+      }
+    }
+  }
+  await cleanup();
+
+  const meta = {
+    started: stamp, mode: quick ? 'quick' : args['all-conns'] ? 'all-conns' : 'default', rounds,
+    'warm-up s': warmupSec, 'measured s': durationSec, 'wrk threads': threads, cpus: cpus().length,
+    'elapsed min': Number(((Date.now() - started) / 60_000).toFixed(1)),
+    ajplb: `${version('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], /^(\S+)/)}${fronts.includes('ajplb') ? '' : ' (not run: dist/cli.js not runnable)'}`,
+    'ajplb procs': ajplbProcs ?? 'default', node: process.version,
+    apache: version('/usr/sbin/apache2', ['-v'], /Apache\/(\S+)/), 'mod_jk': debVersion('libapache2-mod-jk'),
+    tomcat: debVersion('libtomcat10-java'), wrk: debVersion('wrk'),
+  };
+  const labels = new Map(scenarios.map((s) => [s.id, s.label]));
+  const { rows, ratios } = summarize(records, scenarios.map((s) => s.id));
+  const md = markdown(rows, ratios, meta, labels);
+  writeFileSync(join(RESULTS, `${stamp}.md`), md);
+  const json = `{"meta":${JSON.stringify(meta)},\n"rows":[\n${rows.map((r) => JSON.stringify(r)).join(',\n')}],\n"ratios":[\n${ratios.map((r) => JSON.stringify(r)).join(',\n')}],\n"runs":[\n${records.map((r) => JSON.stringify(r)).join(',\n')}]}\n`;
+  writeFileSync(join(RESULTS, `${stamp}.json`), json);
+  process.stdout.write(`${md}\nwritten: bench/results/${stamp}.md and .json (raw wrk output: bench/results/raw/${stamp}/)\n`);
+
+  const bad = records.filter((r) => r.failure !== undefined || r.errors > 0);
+  if (!fronts.includes('ajplb')) log('WARNING: ajplb was not measured (dist/cli.js missing or not runnable)');
+  if (bad.length > 0) {
+    log(`${bad.length} run(s) failed or had errors:\n${bad.map((r) => `  r${r.round} ${r.backend} ${r.scenario} ${r.front}: ${describe(r)}`).join('\n')}`);
+  }
+  // --quick is a smoke check: every front (ajplb included) must have answered every request.
+  if (quick && (bad.length > 0 || !fronts.includes('ajplb'))) return 1;
+  return 0;
+}
+
+/** The ajplb front needs a built CLI; without one the others still run and the report says so. */
+function ajplbReady(): boolean {
+  try {
+    execFileSync(process.execPath, [ajplbCli(REPO), '--version'], { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    log(`ajplb: ${ajplbCli(REPO)} --version failed; ajplb is left out of this run`);
+    return false;
+  }
+}
+
+main().then((code) => process.exit(code), async (err: unknown) => {
+  log(`failed: ${(err as Error).stack ?? String(err)}`);
+  await cleanup();
+  process.exit(1);
+});
