@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Outcome } from './balancer/index.js';
 import type { AppConfig } from './config/types.js';
-import type { AjpTarget } from './front/targets.js';
+import type { AjpTarget, LbTarget } from './front/targets.js';
 import type { Forwarding } from './front/forward.js';
 import { sendError } from './front/errors.js';
 import { DEFAULT_LIMITS, FrontServer, type FrontHooks, type FrontLimits, type ListenSpec } from './front/server.js';
@@ -15,6 +15,7 @@ import { Runtime } from './front/runtime.js';
 export interface DaemonObserver {
   onForwardDone?(f: Forwarding): void;
   onAttemptFailed?(f: Forwarding, worker: AjpTarget, outcome: Outcome): void;
+  onRouteMismatch?(lb: LbTarget, member: number, fix: string): void;
   onRejected?(req: IncomingMessage, status: number, why: string): void;
   onStatusRequest?(req: IncomingMessage, res: ServerResponse, workerName: string): void;
   onReload?(ok: boolean, error?: unknown): void;
@@ -97,6 +98,10 @@ export class Daemon implements FrontHooks {
 
   onRejected(req: IncomingMessage, status: number, why: string): void {
     this.observer.onRejected?.(req, status, why);
+  }
+
+  onRouteMismatch(lb: LbTarget, member: number, fix: string): void {
+    this.observer.onRouteMismatch?.(lb, member, fix);
   }
 
   onStatusRequest(req: IncomingMessage, res: ServerResponse, workerName: string): void {

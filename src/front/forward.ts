@@ -7,7 +7,7 @@ import { StreamBodySource, type BodySource } from '../ajp/body.js';
 import type { ExchangeProgress, ExchangeSink } from '../ajp/connection.js';
 import type { AjpError } from '../ajp/errors.js';
 import { WorkerExchange } from '../ajp/exchange.js';
-import { LbRequest, routeOfSessionId, sessionIdsFrom, type AttemptProgress, type Outcome, type PickRequest } from '../balancer/index.js';
+import { LbRequest, sessionIdsFrom, type AttemptProgress, type Outcome, type PickRequest } from '../balancer/index.js';
 import type { MountExtensions } from '../config/types.js';
 import { buildForwardRequest, type ClientRequestShape } from './request-map.js';
 import { sendError } from './errors.js';
@@ -17,6 +17,8 @@ import type { AjpTarget, LbTarget } from './targets.js';
 export interface ForwardObserver {
   onForwardDone(f: Forwarding): void;
   onAttemptFailed?(f: Forwarding, worker: AjpTarget, outcome: Outcome): void;
+  /** A member's Tomcat sets session ids whose route no member has (once per member); `fix` says what to change. */
+  onRouteMismatch?(lb: LbTarget, member: number, fix: string): void;
 }
 
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE', 'PROPFIND']);
@@ -274,7 +276,9 @@ export class Forwarding implements ExchangeSink {
       if (!value.startsWith(cookie) || value.charCodeAt(cookie.length) !== 61 /* = */) continue;
       const end = value.indexOf(';');
       const id = value.slice(cookie.length + 1, end < 0 ? undefined : end);
-      if (routeOfSessionId(id) !== '') lb.balancer.observeResponseSession((this.lbRequest as LbRequest).member, id);
+      const member = (this.lbRequest as LbRequest).member;
+      const fix = lb.balancer.observeResponseSession(member, id);
+      if (fix !== null) this.observer.onRouteMismatch?.(lb, member, fix);
     }
   }
 }

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { DaemonObserver } from '../daemon.js';
 import type { Forwarding } from '../front/forward.js';
-import type { AjpTarget } from '../front/targets.js';
+import type { AjpTarget, LbTarget } from '../front/targets.js';
 import { AdminActions, AdminAuth } from './admin.js';
 import { registerScrapeMetrics } from './collect.js';
 import { ObserveHttp } from './http.js';
@@ -95,6 +95,9 @@ export function createObservability(opts: ObservabilityOptions): Observability {
     },
     onAttemptFailed(f: Forwarding, worker: AjpTarget, outcome: string): void {
       requests.attemptFailed(f, worker, outcome);
+    },
+    onRouteMismatch(lb: LbTarget, member: number, fix: string): void {
+      logger.warn({ lb: lb.name, member: lb.members[member]?.name }, fix);
     },
     onRejected(req: IncomingMessage, status: number, why: string): void {
       requests.rejected(req, status);

@@ -94,4 +94,15 @@ describe('front server over fake backends', () => {
       expect(r.headers['x-route']).toBe('b2');
     }
   });
+
+  it('warns once per member, with the fix, when Tomcat sets a jvmRoute no member has', async () => {
+    const warnings: string[] = [];
+    fx = await startFront(['b1'], '', { observer: { onRouteMismatch: (_lb, _m, fix) => warnings.push(fix) } });
+    for (let i = 0; i < 3; i++) expect((await get('/bad-route')).status).toBe(200);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/nosuchroute/);
+    expect(warnings[0]).toMatch(/jvmRoute="b1"|route=nosuchroute/);
+    const snap = fx.daemon.runtime.targets.balancers[0]?.balancer.snapshot();
+    expect(snap?.members[0]?.routeMismatch).toMatch(/nosuchroute/);
+  });
 });
