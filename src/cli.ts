@@ -41,6 +41,7 @@ Operation:
   --dump                print the effective configuration (defaults filled in) and exit
   --no-probe            with --check: do not contact the workers
   --verbose, -v         with --check/--dump: also list the httpd directives ajplb ignores
+  --max-body-size BYTES largest request body (413 beyond), as Apache's LimitRequestBody; default no limit
   --drain-timeout SEC   on SIGTERM, how long running requests may take to finish (default 30)
   --access-log DEST     stdout (default), a file path, or off
   --log-level LEVEL     trace, debug, info (default), warn, error
@@ -66,6 +67,7 @@ interface CliOptions {
   verbose: boolean;
   probe: boolean;
   drainTimeoutSec: number;
+  maxBodyBytes: number;
   accessLog: string;
   logLevel: string;
 }
@@ -79,7 +81,7 @@ function parse(argv: string[]): CliOptions {
       'httpd-conf': { type: 'string' }, 'path-map': { type: 'string', multiple: true }, strict: { type: 'boolean' }, listen: { type: 'string', multiple: true },
       cert: { type: 'string' }, key: { type: 'string' }, admin: { type: 'string' }, 'admin-token': { type: 'string' },
       check: { type: 'boolean' }, dump: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, 'no-probe': { type: 'boolean' },
-      'drain-timeout': { type: 'string' }, 'access-log': { type: 'string' }, 'log-level': { type: 'string' },
+      'drain-timeout': { type: 'string' }, 'max-body-size': { type: 'string' }, 'access-log': { type: 'string' }, 'log-level': { type: 'string' },
       version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -99,8 +101,16 @@ function parse(argv: string[]): CliOptions {
     strict: values.strict ?? false, listen: values.listen ?? [], cert: values.cert, key: values.key,
     admin: values.admin ?? '127.0.0.1:8081', adminToken: values['admin-token'] ?? process.env.AJPLB_ADMIN_TOKEN,
     check: values.check ?? false, dump: values.dump ?? false, verbose: values.verbose ?? false, probe: !(values['no-probe'] ?? false),
-    drainTimeoutSec: drain, accessLog: values['access-log'] ?? 'stdout', logLevel: values['log-level'] ?? 'info',
+    drainTimeoutSec: drain, maxBodyBytes: parseSize(values['max-body-size'] ?? '0'), accessLog: values['access-log'] ?? 'stdout', logLevel: values['log-level'] ?? 'info',
   };
+}
+
+/** Bytes, with an optional k/m/g suffix (powers of 1024, as mod_jk's numbers). */
+function parseSize(text: string): number {
+  const m = /^(\d+)([kmg]?)$/i.exec(text.trim());
+  if (!m) throw new Error(`--max-body-size: expected a number of bytes (k/m/g suffix allowed), got "${text}"`);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * unit;
 }
 
 function parsePathMap(text: string): { from: string; to: string } {
@@ -200,7 +210,7 @@ async function serve(o: CliOptions, config: AppConfig): Promise<void> {
     accessLog: o.accessLog === 'off' ? false : { destination: o.accessLog }, logLevel: o.logLevel,
   });
   const log = obs.logger;
-  daemon = await startDaemon({ config, listen: listenSpecs(o, config), observer: obs.observer });
+  daemon = await startDaemon({ config, listen: listenSpecs(o, config), observer: obs.observer, limits: { maxBodyBytes: o.maxBodyBytes } });
   obs.applyOverrides(daemon.runtime);
   for (const a of daemon.addresses) log.info({ address: a.address, port: a.port }, 'listening');
   if (o.admin !== 'off') {

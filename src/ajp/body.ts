@@ -36,7 +36,10 @@ export class StreamBodySource implements BodySource {
   bytesRead = 0;
   failed: Error | undefined;
 
-  constructor(stream: Readable) {
+  /** Set when the body grew past `maxBytes`: the request must be answered 413. */
+  tooLarge = false;
+
+  constructor(stream: Readable, private readonly maxBytes = 0) {
     this.stream = stream;
     stream.pause();
     stream.on('data', this.onData);
@@ -92,9 +95,18 @@ export class StreamBodySource implements BodySource {
     }
   }
 
+  private received = 0;
+
   private readonly onData = (chunk: Buffer): void => {
     // Hold one chunk at most; the stream stays paused until Tomcat has taken it.
     this.stream.pause();
+    this.received += chunk.length;
+    if (this.maxBytes > 0 && this.received > this.maxBytes) {
+      this.tooLarge = true;
+      this.failed = new Error(`request body over the ${this.maxBytes}-byte limit`);
+      this.wake();
+      return;
+    }
     this.pending = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
     this.wake();
   };

@@ -54,14 +54,14 @@ export class Forwarding implements ExchangeSink {
 
   constructor(
     req: IncomingMessage, res: ServerResponse, shape: ClientRequestShape, target: LbTarget | AjpTarget,
-    ext: MountExtensions, observer: ForwardObserver,
+    ext: MountExtensions, observer: ForwardObserver, maxBodyBytes = 0,
   ) {
     this.req = req;
     this.res = res;
     this.shape = shape;
     this.observer = observer;
     this.startedAt = performance.now();
-    this.body = shape.bodyMode === 'none' ? null : new StreamBodySource(req);
+    this.body = shape.bodyMode === 'none' ? null : new StreamBodySource(req, maxBodyBytes);
     (res as unknown as Record<symbol, Forwarding>)[kForwarding] = this;
     res.on('drain', onResponseDrain);
     res.on('close', onResponseClose);
@@ -229,10 +229,11 @@ export class Forwarding implements ExchangeSink {
       this.abortClient(outcome);
       return;
     }
-    this.fail(statusFor(outcome), outcome);
+    this.fail(this.body?.tooLarge ? 413 : statusFor(outcome), outcome);
   }
 
   private fail(status: number, outcome: Outcome | 'no_member'): void {
+    if (this.body?.tooLarge) status = 413;
     this.status = status;
     sendError(this.res, status);
     this.done(outcome);

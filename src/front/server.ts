@@ -20,11 +20,13 @@ export interface FrontLimits {
   maxHeaderCount: number;
   /** Total header bytes Node will parse (431 beyond). */
   maxHeaderBytes: number;
+  /** Largest request body, as Apache's LimitRequestBody (413 beyond); 0 = no limit. */
+  maxBodyBytes: number;
   keepAliveTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: FrontLimits = {
-  maxUriLength: 8190, maxHeaderCount: 100, maxHeaderBytes: 16384, keepAliveTimeoutMs: 5000,
+  maxUriLength: 8190, maxHeaderCount: 100, maxHeaderBytes: 16384, maxBodyBytes: 0, keepAliveTimeoutMs: 5000,
 };
 
 export interface ListenSpec {
@@ -111,6 +113,10 @@ export class FrontServer {
     if (req.rawHeaders.length > this.limits.maxHeaderCount * 2) return this.reject(req, res, 431, 'too many header fields');
     const shape = classifyRequest(req);
     if (typeof shape === 'string') return this.reject(req, res, 400, shape);
+    const maxBody = this.limits.maxBodyBytes;
+    if (maxBody > 0 && shape.bodyMode === 'length' && Number(req.headers['content-length']) > maxBody) {
+      return this.reject(req, res, 413, 'request body over the limit');
+    }
     if (shape.uri.charCodeAt(0) !== 47 /* / */) {
       if (req.method === 'OPTIONS' && shape.uri === '*') return this.reject(req, res, 404, 'OPTIONS * is not forwarded');
       return this.reject(req, res, 400, 'request target is not a path');
@@ -131,7 +137,7 @@ export class FrontServer {
       this.hooks.onStatusRequest(req, res, target.name);
       return;
     }
-    new Forwarding(req, res, shape, target, rule.extensions, this.hooks).start();
+    new Forwarding(req, res, shape, target, rule.extensions, this.hooks, maxBody).start();
   };
 
   /** Called once per response, from onResponseClose. */

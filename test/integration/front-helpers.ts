@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import type { AppConfig } from '../../src/config/types.js';
 import { startDaemon, type Daemon, type DaemonObserver } from '../../src/daemon.js';
+import type { FrontLimits } from '../../src/front/server.js';
 import { headerOf, startAjpServer, type AjpHandler, type AjpServer } from '../../src/demo/ajp-server.js';
 
 /** A fake Tomcat: answers /echo-like JSON with its route, sets a routed session cookie on /login. */
@@ -56,7 +57,7 @@ export async function freePort(): Promise<number> {
  * Starts `routes.length` fake backends, a workers.properties with one lb over them (plus `extra` lines),
  * and ajplb on an ephemeral loopback port.
  */
-export async function startFront(routes: string[], extra = '', opts: { observer?: DaemonObserver; mounts?: string[] } = {}): Promise<FrontFixture> {
+export async function startFront(routes: string[], extra = '', opts: { observer?: DaemonObserver; mounts?: string[]; limits?: Partial<FrontLimits> } = {}): Promise<FrontFixture> {
   const backends: AjpServer[] = [];
   for (const r of routes) backends.push(await startAjpServer({ handler: routedHandler(r) }));
   const dir = mkdtempSync(join(tmpdir(), 'ajplb-front-'));
@@ -66,7 +67,7 @@ export async function startFront(routes: string[], extra = '', opts: { observer?
   const config: AppConfig = loadConfig({ workersFile: join(dir, 'workers.properties'), mountArgs: opts.mounts ?? ['/*=lb'] });
   const errors = config.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) throw new Error(errors.map((e) => e.message).join('\n'));
-  const daemon = await startDaemon({ config, listen: [{ host: '127.0.0.1', port: 0 }], observer: opts.observer });
+  const daemon = await startDaemon({ config, listen: [{ host: '127.0.0.1', port: 0 }], observer: opts.observer, limits: opts.limits });
   const port = (daemon.addresses[0] as net.AddressInfo).port;
   return {
     daemon, port, base: `http://127.0.0.1:${port}`, backends, dir,

@@ -105,4 +105,16 @@ describe('front server over fake backends', () => {
     const snap = fx.daemon.runtime.targets.balancers[0]?.balancer.snapshot();
     expect(snap?.members[0]?.routeMismatch).toMatch(/nosuchroute/);
   });
+
+  it('answers 413 to a body over the limit, declared or chunked, and keeps serving', async () => {
+    fx = await startFront(['b1'], '', { limits: { maxBodyBytes: 1000 } });
+    const declared = await request(`${fx.base}/upload`, { method: 'POST', body: Buffer.alloc(2000) });
+    expect(declared.statusCode).toBe(413);
+    await declared.body.dump();
+    const chunked = await request(`${fx.base}/upload`, { method: 'POST', body: Readable.from([Buffer.alloc(600), Buffer.alloc(600)]) });
+    expect(chunked.statusCode).toBe(413);
+    await chunked.body.dump();
+    const small = await request(`${fx.base}/upload`, { method: 'POST', body: Buffer.alloc(900) });
+    expect(((await small.body.json()) as { length: number }).length).toBe(900);
+  });
 });
