@@ -40,9 +40,12 @@ function summary(name: string, r: LoadResult, forwards: ForwardRecord[]): string
 }
 
 /** Slow requests counted by the second of the load they started in. */
-function slowBySecond(r: LoadResult): Record<number, number> {
-  const out: Record<number, number> = {};
-  for (const s of r.slow) out[Math.floor(s.at / 1000)] = (out[Math.floor(s.at / 1000)] ?? 0) + 1;
+function slowBySecond(r: LoadResult): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of r.slow) {
+    const key = `${Math.floor(s.at / 1000)}:${s.route}`;
+    out[key] = (out[key] ?? 0) + 1;
+  }
   return out;
 }
 
