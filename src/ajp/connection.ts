@@ -305,6 +305,12 @@ export class AjpConnection implements ResponseHandler {
 
   private completeExchange(): void {
     this.clearTimer();
+    if (this.paused) {
+      // END_RESPONSE came in the same read as the chunk that pushed back: the socket must not go back to
+      // the pool paused, or the next exchange on it would never hear its answer.
+      this.paused = false;
+      this.socket.resume();
+    }
     const sink = this.sink;
     const held = this.held403;
     this.sink = null;

@@ -128,6 +128,12 @@ export class WorkerExchange implements ExchangeSink {
       this.acquireSlow();
       return;
     }
+    if (err.code === 'AJP_SEND' && !progress.responded && ++this.connectAttempts < this.policy.retries
+      && (this.body === null || this.body.rewind())) {
+      // The request did not get through (a Tomcat dying as we connected): another attempt, as mod_jk's retries.
+      setTimeout(this.retryAcquire, this.policy.retryIntervalMs);
+      return;
+    }
     const sink = this.sink;
     this.sink = null;
     sink?.onError(err, progress);

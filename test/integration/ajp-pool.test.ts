@@ -85,6 +85,24 @@ describe('exchange over a pooled connection (fake backend)', () => {
     expect(pushedBack).toBeGreaterThan(10);
   });
 
+  it('returns a connection to the pool unpaused when END arrives in the read that pushed back', async () => {
+    const server = await backend((_, reply) => {
+      // One writev: body and END reach the client in the same socket read.
+      reply.socket.cork();
+      reply.sendHeaders(200, []);
+      reply.write('last');
+      reply.end(true);
+      reply.socket.uncork();
+    });
+    const p = pool(server, { size: 1, replyTimeoutMs: 2000 });
+    const first = await run(p, request(), null, { onBody: () => false });
+    expect(first.body.toString()).toBe('last');
+    const second = await run(p, request());
+    expect(second.error).toBeUndefined();
+    expect(second.body.toString()).toBe('last');
+    expect(p.stats.connects).toBe(1);
+  });
+
   it('replaces a pooled connection the backend closed while idle, without failing the request', async () => {
     const server = await backend(echo);
     const p = pool(server);
