@@ -51,6 +51,8 @@ export class Forwarding implements ExchangeSink {
   private held: { status: number; outcome: Outcome } | null = null;
   private finished = false;
   private corked = false;
+  /** Content-Length Tomcat declared, or -1. */
+  private contentLength = -1;
 
   constructor(
     req: IncomingMessage, res: ServerResponse, shape: ClientRequestShape, target: LbTarget | AjpTarget,
@@ -150,6 +152,7 @@ export class Forwarding implements ExchangeSink {
     if (this.lb !== null) this.watchSessions(headers);
     // Tomcat keeps the Content-Length of a body it then drops; a client would wait for those bytes (httpd strips it too).
     if (status === 204 || status === 304) headers = withoutBodyHeaders(headers);
+    this.contentLength = declaredLength(headers);
     this.cork();
     try {
       this.res.writeHead(status, reason, headers);
@@ -241,7 +244,13 @@ export class Forwarding implements ExchangeSink {
 
   /** Headers are out: the only honest signal left is to cut the response short. */
   private abortClient(outcome: Outcome): void {
-    this.res.destroy();
+    if (this.contentLength >= 0 && this.bytesOut === this.contentLength) {
+      // The client already has every byte it was promised (Tomcat died before its END_RESPONSE): finish the
+      // response normally rather than break a connection the client may reuse.
+      this.res.end();
+    } else {
+      this.res.destroy();
+    }
     this.done(outcome);
   }
 
@@ -285,6 +294,17 @@ export class Forwarding implements ExchangeSink {
 }
 
 const NO_PROGRESS: AttemptProgress = { sent: true, headersSent: true, method: 'GET', bodyReplayable: false };
+
+function declaredLength(headers: string[]): number {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      const n = Number(headers[i + 1]);
+      return Number.isInteger(n) && n >= 0 ? n : -1;
+    }
+  }
+  return -1;
+}
 
 function withoutBodyHeaders(headers: string[]): string[] {
   const out: string[] = [];
