@@ -78,6 +78,8 @@ export class FrontServer {
       headersTimeout: 60_000,
       // Node merges duplicate headers into req.headers only; rawHeaders (what we forward) keeps every one.
       joinDuplicateHeaders: false,
+      // Room for a few 8 KiB AJP chunks before the client socket pushes back and the backend socket pauses.
+      highWaterMark: 64 * 1024,
     };
     const server = spec.tls
       ? https.createServer({ ...options, cert: spec.tls.cert, key: spec.tls.key, ca: spec.tls.ca, requestCert: spec.tls.requestCert ?? false, rejectUnauthorized: false }, this.handle)

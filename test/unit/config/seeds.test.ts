@@ -31,7 +31,7 @@ describe('seed 000 (a-site/b-site, two lbs, vhosts)', () => {
     const d = dumpConfig(app);
     expect(d).toContain('worker.a-loadbalancer.balance_workers=a-was1,a-was2');
     expect(d).toContain('worker.b-was2.port=8019');
-    expect(d).toContain('worker.a-was1.connection_pool_size=128');
+    expect(d).toContain('worker.a-was1.connection_pool_size=256');
     expect(d).toMatch(/<VirtualHost \*:80> a-site.com/);
   });
 });

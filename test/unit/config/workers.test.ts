@@ -75,7 +75,7 @@ describe('defaults', () => {
       sessionCookiePath: '/' });
     const m = workers.workers.get('n1.dom') as AjpWorkerConfig;
     expect(m).toMatchObject({ host: 'localhost', port: 8009, connectionPoolSize: DEFAULT_CONNECTION_POOL_SIZE,
-      connectionPoolMinSize: 64, pingTimeoutMs: 10000, retries: 2, retryIntervalMs: 100, connectionAcquireTimeoutMs: 200,
+      connectionPoolMinSize: Math.floor((DEFAULT_CONNECTION_POOL_SIZE + 1) / 2), pingTimeoutMs: 10000, retries: 2, retryIntervalMs: 100, connectionAcquireTimeoutMs: 200,
       maxPacketSize: 8192, lbfactor: 1, activation: 'active', route: 'n1.dom', domain: 'n1', secret: 's' });
     expect(workers.maintainSec).toBe(60);
   });
