@@ -2,6 +2,7 @@
 // ajplb's command line: flags in, a validated config, the daemon started, signals wired. With no arguments it
 // starts the demo, so a fresh checkout shows balancing, stickiness and failover at once.
 
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import { startDaemon, type Daemon } from './daemon.js';
 import type { ListenSpec } from './front/server.js';
 import { parseListen, type ListenAddress } from './listen.js';
 import { probeWorkers } from './probe.js';
+import { parseProcs, type ProcsParams } from './procs/params.js';
 import { VERSION } from './version.js';
 
 const HELP = `ajplb ${VERSION} — Apache httpd + mod_jk, replaced: AJP13 load balancer for Tomcat
@@ -42,6 +44,9 @@ Operation:
   --no-probe            with --check: do not contact the workers
   --verbose, -v         with --check/--dump: also list the httpd directives ajplb ignores
   --max-body-size BYTES largest request body (413 beyond), as Apache's LimitRequestBody; default no limit
+  --procs N|auto        serving processes (default 1; auto = one per core). A primary forks N workers that
+                        share the listeners and tell each other when a member goes to ERR; the admin
+                        listener adds up their metrics and repeats status-page actions in every one
   --drain-timeout SEC   on SIGTERM, how long running requests may take to finish (default 30)
   --access-log DEST     stdout (default), a file path, or off
   --log-level LEVEL     trace, debug, info (default), warn, error
@@ -67,6 +72,7 @@ interface CliOptions {
   verbose: boolean;
   probe: boolean;
   drainTimeoutSec: number;
+  procs: number;
   maxBodyBytes: number;
   accessLog: string;
   logLevel: string;
@@ -81,7 +87,7 @@ function parse(argv: string[]): CliOptions {
       'httpd-conf': { type: 'string' }, 'path-map': { type: 'string', multiple: true }, strict: { type: 'boolean' }, listen: { type: 'string', multiple: true },
       cert: { type: 'string' }, key: { type: 'string' }, admin: { type: 'string' }, 'admin-token': { type: 'string' },
       check: { type: 'boolean' }, dump: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, 'no-probe': { type: 'boolean' },
-      'drain-timeout': { type: 'string' }, 'max-body-size': { type: 'string' }, 'access-log': { type: 'string' }, 'log-level': { type: 'string' },
+      'drain-timeout': { type: 'string' }, procs: { type: 'string' }, 'max-body-size': { type: 'string' }, 'access-log': { type: 'string' }, 'log-level': { type: 'string' },
       version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -101,7 +107,7 @@ function parse(argv: string[]): CliOptions {
     strict: values.strict ?? false, listen: values.listen ?? [], cert: values.cert, key: values.key,
     admin: values.admin ?? '127.0.0.1:8081', adminToken: values['admin-token'] ?? process.env.AJPLB_ADMIN_TOKEN,
     check: values.check ?? false, dump: values.dump ?? false, verbose: values.verbose ?? false, probe: !(values['no-probe'] ?? false),
-    drainTimeoutSec: drain, maxBodyBytes: parseSize(values['max-body-size'] ?? '0'), accessLog: values['access-log'] ?? 'stdout', logLevel: values['log-level'] ?? 'info',
+    drainTimeoutSec: drain, procs: parseProcs(values.procs ?? '1'), maxBodyBytes: parseSize(values['max-body-size'] ?? '0'), accessLog: values['access-log'] ?? 'stdout', logLevel: values['log-level'] ?? 'info',
   };
 }
 
@@ -172,7 +178,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(errors > 0 ? `configuration has ${errors} error(s)\n` : 'Syntax OK\n');
     return errors > 0 ? 1 : 0;
   }
-  const errors = printDiagnostics(config, process.stderr);
+  // A --procs worker runs this same command line: the primary already printed the diagnostics.
+  const errors = cluster.isWorker ? config.diagnostics.filter((d) => d.severity === 'error').length : printDiagnostics(config, process.stderr);
   if (errors > 0) {
     process.stderr.write(`ajplb: not started: ${errors} configuration error(s)\n`);
     return 1;
@@ -200,7 +207,18 @@ async function runDemo(): Promise<number> {
   return -1;
 }
 
+function procsParams(o: CliOptions): ProcsParams {
+  return {
+    procs: o.procs, load: () => load(o), listen: (config) => listenSpecs(o, config), admin: o.admin, adminToken: o.adminToken,
+    drainTimeoutSec: o.drainTimeoutSec, maxBodyBytes: o.maxBodyBytes, accessLog: o.accessLog, logLevel: o.logLevel, version: VERSION,
+  };
+}
+
 async function serve(o: CliOptions, config: AppConfig): Promise<void> {
+  if (o.procs > 1) {
+    const { runProcs } = await import('./procs/index.js');
+    return runProcs(procsParams(o), config);
+  }
   const { createObservability } = await import('./observe/index.js');
   let daemon: Daemon | null = null;
   let draining = false;

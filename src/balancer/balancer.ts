@@ -171,6 +171,16 @@ export class Balancer extends LbCore {
     return life.recoverMember(this, member);
   }
 
+  /** When the member last failed (ms since the epoch); 0 when no error is on record. */
+  lastErrorAt(member: number): number {
+    return this.get64(member, U.lastErrorMs);
+  }
+
+  /** A peer process saw the member go to ERR at `atMs`: see lifecycle.adoptError. */
+  adoptError(member: number, atMs: number): boolean {
+    return life.adoptError(this, member, atMs);
+  }
+
   stateText(member: number): string {
     return STATE_TEXT[this.state(member)] ?? 'unknown';
   }

@@ -226,6 +226,26 @@ export function maintain(core: LbCore, now: number): boolean {
   }
 }
 
+/**
+ * Another process serving the same lb saw member `m` go to ERR at `atMs` (with --procs there is no shared
+ * memory, so this is how "down for one is down for all" travels). The member is ERR here from that time and
+ * recovers on this process's own recover_time timeline. No error is counted: the failed attempt was not ours.
+ * A failure we already know of (ERR with a later or equal time) changes nothing. Returns whether the state
+ * changed to ERR.
+ */
+export function adoptError(core: LbCore, m: number, atMs: number): boolean {
+  const last = core.get64(m, U.lastErrorMs);
+  if (core.state(m) === ST.ERROR) {
+    if (atMs > last) core.set64(m, U.lastErrorMs, atMs);
+    return false;
+  }
+  if (last >= atMs) return false;
+  core.setState(m, ST.ERROR);
+  if (core.get64(m, U.firstErrorMs) === 0) core.set64(m, U.firstErrorMs, atMs);
+  core.set64(m, U.lastErrorMs, atMs);
+  return true;
+}
+
 /** Status page "recover": ERR -> REC with lb_value at the current maximum. */
 export function recoverMember(core: LbCore, m: number): boolean {
   if (core.state(m) !== ST.ERROR) return false;
