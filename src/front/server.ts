@@ -51,6 +51,8 @@ export class FrontServer {
   private draining = false;
   private readonly vhostPorts = new Map<number, number>();
   inFlight = 0;
+  /** Responses being served: a drain tells their clients not to reuse the connection. */
+  private readonly live = new Set<http.ServerResponse>();
   private readonly idle: IdleConnections;
 
   constructor(runtime: Runtime, hooks: FrontHooks, limits: FrontLimits = DEFAULT_LIMITS) {
@@ -103,6 +105,7 @@ export class FrontServer {
   private readonly handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     this.inFlight++;
     this.idle.requestStarted(req.socket);
+    this.live.add(res);
     (res as ResponseWithFront)[kFront] = this;
     res.on('close', onResponseClose);
     if (this.draining) {
@@ -144,6 +147,7 @@ export class FrontServer {
 
   /** Called once per response, from onResponseClose. */
   responseClosed(res: http.ServerResponse): void {
+    if (!this.live.delete(res)) return;
     this.inFlight--;
     this.idle.requestEnded(res.socket);
   }
@@ -162,9 +166,18 @@ export class FrontServer {
       s.close();
       s.closeIdleConnections();
     }
+    // Node keeps promising keep-alive on a closed server; a client taking the promise sends its next request on
+    // a connection the drain is about to close, and that request fails unanswered. Connection: close instead.
+    // Only the last answer on each connection: one earlier in a pipeline must not close it under those behind it.
+    const lastOnConnection = new Map<object, http.ServerResponse>();
+    for (const res of this.live) lastOnConnection.set(res.req.socket, res);
+    for (const res of lastOnConnection.values()) if (!res.headersSent) res.shouldKeepAlive = false;
     const until = Date.now() + deadlineMs;
     while (this.inFlight > 0 && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, 20));
+      // A request pipelined behind a Connection: close answer is never answered, and Node never emits 'close'
+      // for its response: its connection being gone is its end.
+      for (const res of this.live) if (res.req.socket.destroyed) this.responseClosed(res);
     }
     const clean = this.inFlight === 0;
     this.idle.stop();
