@@ -16,6 +16,7 @@ th{background:#eee;font-weight:600}td.num{text-align:right;font-variant-numeric:
 #message{min-height:1.2em;margin:.5rem 0}#message.error{color:#b00020}#stale{color:#b00020}
 button{margin:0 .1rem .1rem 0;font-size:.85em}input.lbf{width:4em}
 .mismatch{color:#b00020;cursor:help}form{display:inline}
+[hidden]{display:none!important}
 `;
 
 function sha256(s: string): string {
