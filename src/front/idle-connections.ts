@@ -43,8 +43,9 @@ export class IdleConnections {
     socket.once('close', () => this.sockets.delete(s));
   };
 
-  requestStarted(socket: Socket): void {
-    (socket as Tracked)[kBusy]++;
+  /** Returns how many requests were already being served on this connection (> 0: pipelined). */
+  requestStarted(socket: Socket): number {
+    return (socket as Tracked)[kBusy]++;
   }
 
   requestEnded(socket: Socket | null): void {

@@ -104,7 +104,9 @@ export class FrontServer {
 
   private readonly handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     this.inFlight++;
-    this.idle.requestStarted(req.socket);
+    // Node never emits 'close' for a pipelined response still queued when its connection goes away; without
+    // this, each one would count as in flight for ever (and hold a drain until its timeout).
+    if (this.idle.requestStarted(req.socket) > 0) untilConnectionGone(this, req.socket, res);
     this.live.add(res);
     (res as ResponseWithFront)[kFront] = this;
     res.on('close', onResponseClose);
@@ -145,7 +147,7 @@ export class FrontServer {
     new Forwarding(req, res, shape, target, rule.extensions, this.hooks, maxBody).start();
   };
 
-  /** Called once per response, from onResponseClose. */
+  /** Called once per response, from onResponseClose (or its connection's close, for a queued pipelined one). */
   responseClosed(res: http.ServerResponse): void {
     if (!this.live.delete(res)) return;
     this.inFlight--;
@@ -175,9 +177,6 @@ export class FrontServer {
     const until = Date.now() + deadlineMs;
     while (this.inFlight > 0 && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, 20));
-      // A request pipelined behind a Connection: close answer is never answered, and Node never emits 'close'
-      // for its response: its connection being gone is its end.
-      for (const res of this.live) if (res.req.socket.destroyed) this.responseClosed(res);
     }
     const clean = this.inFlight === 0;
     this.idle.stop();
@@ -199,6 +198,13 @@ type ResponseWithFront = http.ServerResponse & { [kFront]?: FrontServer };
 
 function onResponseClose(this: http.ServerResponse): void {
   (this as ResponseWithFront)[kFront]?.responseClosed(this);
+}
+
+/** Rare path (pipelining): two closures per request are acceptable here. */
+function untilConnectionGone(front: FrontServer, socket: import('node:net').Socket, res: http.ServerResponse): void {
+  const gone = (): void => front.responseClosed(res);
+  socket.once('close', gone);
+  res.once('close', () => socket.off('close', gone));
 }
 
 function onClientError(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
