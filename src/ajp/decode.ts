@@ -198,15 +198,9 @@ function decodeHeaders(buf: Buffer, pos: number, end: number, handler: ResponseH
   if (pos + 4 > end) return new AjpProtocolError('truncated SEND_HEADERS');
   const status = buf.readUInt16BE(pos);
   pos += 2;
-  const reasonLength = buf.readUInt16BE(pos);
-  let reason = '';
-  if (reasonLength !== 0xffff) {
-    if (pos + 2 + reasonLength + 1 > end) return new AjpProtocolError('truncated status message');
-    reason = buf.toString('latin1', pos + 2, pos + 2 + reasonLength);
-    pos += 2 + reasonLength + 1;
-  } else {
-    pos += 2;
-  }
+  pos = readString(buf, pos, end);
+  if (pos < 0) return new AjpProtocolError('truncated status message');
+  let reason = lastString;
   // Tomcat 9+ sends the digits as the message; clients expect a phrase.
   if (reason === '' || isDigits(reason)) reason = STATUS_CODES[status] ?? 'Unknown';
   if (pos + 2 > end) return new AjpProtocolError('truncated header count');
@@ -227,21 +221,29 @@ function decodeHeaders(buf: Buffer, pos: number, end: number, handler: ResponseH
       name = buf.toString('latin1', pos + 2, pos + 2 + first);
       pos += 2 + first + 1;
     }
-    if (pos + 2 > end) return new AjpProtocolError('truncated header value');
-    const valueLength = buf.readUInt16BE(pos);
-    let value = '';
-    if (valueLength !== 0xffff) {
-      if (pos + 2 + valueLength + 1 > end) return new AjpProtocolError('truncated header value');
-      value = buf.toString('latin1', pos + 2, pos + 2 + valueLength);
-      pos += 2 + valueLength + 1;
-    } else {
-      pos += 2;
-    }
+    pos = readString(buf, pos, end);
+    if (pos < 0) return new AjpProtocolError('truncated header value');
     headers[2 * i] = name;
-    headers[2 * i + 1] = value;
+    headers[2 * i + 1] = lastString;
   }
   handler.onHeaders(status, reason, headers);
   return undefined;
+}
+
+/** The string `readString` decoded last; module state rather than a tuple, so decoding allocates no pairs. */
+let lastString = '';
+
+/** Reads an AJP string (uint16 length, bytes, NUL; 0xFFFF = null, read as '') at `pos`; new position or -1. */
+function readString(buf: Buffer, pos: number, end: number): number {
+  if (pos + 2 > end) return -1;
+  const length = buf.readUInt16BE(pos);
+  if (length === 0xffff) {
+    lastString = '';
+    return pos + 2;
+  }
+  if (pos + 2 + length + 1 > end) return -1;
+  lastString = buf.toString('latin1', pos + 2, pos + 2 + length);
+  return pos + 2 + length + 1;
 }
 
 function isDigits(s: string): boolean {

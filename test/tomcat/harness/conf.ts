@@ -2,19 +2,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOMCAT_LIB } from './env.js';
 import { readZipEntry } from './zip.js';
+import type { TomcatOptions } from './types.js';
 
 /** Everything that goes into one CATALINA_BASE's conf/. */
-export interface BaseConfig {
-  jvmRoute?: string;
+export type BaseConfig = Omit<TomcatOptions, 'ajpPort' | 'httpPort' | 'extraJsp' | 'startTimeoutMs'> & {
   ajpPort: number;
   httpPort?: number;
-  secret?: string;
-  packetSize?: number;
-  maxThreads?: number;
-  keepAliveTimeoutMs?: number;
-  ajpConnectorAttributes?: Record<string, string>;
-  cluster?: { receiverPort: number; peers: { port: number; uniqueIndex: number }[]; uniqueIndex: number };
-}
+};
 
 const CATALINA_JAR = join(TOMCAT_LIB, 'catalina.jar');
 
