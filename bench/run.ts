@@ -17,7 +17,8 @@ import { installCleanup } from './procs.js';
 import { markdown, summarize, type RunRecord } from './report.js';
 import { ALL, DEFAULT, QUICK, type Scenario } from './scenarios.js';
 import { ensureInstalled, linkWebappSources, newSession, startLightBackend, unlimitKeepAlive, type LightBackend, type TomcatNode } from './setup.js';
-import { runWrk, writeScript, type LoadSpec } from './wrk.js';
+import { runH2load } from './h2load.js';
+import { runWrk, writeScript, type LoadResult, type LoadSpec } from './wrk.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // bench/dist/bench
 const REPO = resolve(HERE, '..', '..', '..');
@@ -27,7 +28,7 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean' }, rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' },
     only: { type: 'string' }, fronts: { type: 'string' }, backends: { type: 'string' }, 'all-conns': { type: 'boolean' },
-    'ajplb-procs': { type: 'string' }, threads: { type: 'string' }, 'no-install': { type: 'boolean' },
+    'ajplb-procs': { type: 'string' }, threads: { type: 'string' }, 'no-install': { type: 'boolean' }, load: { type: 'string' },
   },
 });
 const quick = args.quick ?? false;
@@ -40,6 +41,18 @@ const only = args.only === undefined ? undefined : new RegExp(args.only);
 const scenarios = (quick ? QUICK : args['all-conns'] ? ALL : DEFAULT).filter((s) => only === undefined || only.test(s.id));
 const FRONTS: FrontName[] = ((args.fronts ?? 'ajplb,mod_jk,mod_proxy_ajp,tomcat_direct').split(',') as FrontName[]);
 const BACKENDS = (args.backends ?? 'tomcat,light').split(',');
+/** h2load for keep-alive runs (its latencies add up; see bench/h2load.ts); wrk for new-connection-per-request. */
+const LOAD_TOOL = args.load ?? 'h2load';
+if (LOAD_TOOL !== 'h2load' && LOAD_TOOL !== 'wrk') throw new Error(`--load: h2load or wrk, not ${LOAD_TOOL}`);
+
+function toolFor(load: LoadSpec): 'h2load' | 'wrk' {
+  return load.keepAlive && LOAD_TOOL === 'h2load' ? 'h2load' : 'wrk';
+}
+
+function runLoad(port: number, name: string, load: LoadSpec): Promise<{ result: LoadResult; output: string }> {
+  if (toolFor(load) === 'h2load') return runH2load(port, load, scratch, name);
+  return runWrk(port, writeScript(scratch, name, load), load);
+}
 
 function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -93,12 +106,11 @@ async function warmTomcats(backend: Backend, cookies: string[], seconds: number)
   try {
     for (const scenario of kinds.values()) {
       const load = { ...spec(scenario, cookies, seconds), keepAlive: true, connections: 32 };
-      const script = writeScript(scratch, `warm-${scenario.id}`, load);
       for (const tomcat of tomcats) {
         const direct = { ...load, cookies: load.cookies?.filter((c) => c.endsWith(`.${tomcat === tomcats[0] ? 'was1' : 'was2'}`)) };
-        await runWrk(tomcat.httpPort as number, writeScript(scratch, `warm-direct-${scenario.id}`, direct), direct);
+        await runLoad(tomcat.httpPort as number, `warm-direct-${scenario.id}`, direct);
       }
-      await runWrk(front.port, script, load);
+      await runLoad(front.port, `warm-${scenario.id}`, load);
     }
   } finally {
     await front.stop();
@@ -133,10 +145,9 @@ async function measure(round: number, scenario: Scenario, backend: Backend, fron
     const sessionCookies = front === 'tomcat_direct' ? cookies.slice(0, 1) : cookies;
     await preflight(running.port, scenario, scenario.session ? sessionCookies[0] : undefined);
     const load = spec(scenario, sessionCookies, durationSec);
-    const script = writeScript(scratch, name, load);
-    if (warmupSec > 0) await runWrk(running.port, script, { ...load, durationSec: warmupSec });
+    if (warmupSec > 0) await runLoad(running.port, name, { ...load, durationSec: warmupSec });
     const cpuBefore = cpuSeconds(running.pids);
-    const { result, output } = await runWrk(running.port, script, load);
+    const { result, output } = await runLoad(running.port, name, load);
     const cpu = cpuSeconds(running.pids) - cpuBefore;
     appendFileSync(rawLog, output);
     record.requests = result.requests;
@@ -224,7 +235,8 @@ async function main(): Promise<number> {
     ajplb: `${version('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], /^(\S+)/)}${fronts.includes('ajplb') ? '' : ' (not run: dist/cli.js not runnable)'}`,
     'ajplb procs': ajplbProcs ?? 'default', node: process.version,
     apache: version('/usr/sbin/apache2', ['-v'], /Apache\/(\S+)/), 'mod_jk': debVersion('libapache2-mod-jk'),
-    tomcat: debVersion('libtomcat10-java'), wrk: debVersion('wrk'),
+    tomcat: debVersion('libtomcat10-java'), wrk: debVersion('wrk'), h2load: debVersion('nghttp2-client'),
+    'load tool': LOAD_TOOL === 'h2load' ? 'h2load (keep-alive), wrk (Connection: close)' : 'wrk',
   };
   const labels = new Map(scenarios.map((s) => [s.id, s.label]));
   const { rows, ratios } = summarize(records, scenarios.map((s) => s.id));

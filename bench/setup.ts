@@ -17,6 +17,7 @@ function missingPackages(): string[] {
     [join(MODULES, 'mod_proxy_ajp.so'), 'apache2'],
     [join(MODULES, 'mod_jk.so'), 'libapache2-mod-jk'],
     ['/usr/bin/wrk', 'wrk'],
+    ['/usr/bin/h2load', 'nghttp2-client'],
     ['/usr/share/tomcat10/bin/catalina.sh', 'tomcat10-common'],
     ['/usr/share/tomcat10/lib/catalina-ha.jar', 'libtomcat10-java'],
   ];

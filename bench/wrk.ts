@@ -18,7 +18,7 @@ export interface LoadSpec {
   durationSec: number;
 }
 
-export interface WrkResult {
+export interface LoadResult {
   requests: number;
   durationSec: number;
   bytes: number;
@@ -60,7 +60,7 @@ end`);
   return file;
 }
 
-export function runWrk(port: number, script: string, spec: LoadSpec): Promise<{ result: WrkResult; output: string }> {
+export function runWrk(port: number, script: string, spec: LoadSpec): Promise<{ result: LoadResult; output: string }> {
   const args = [
     '-t', String(Math.min(spec.threads, spec.connections)), '-c', String(spec.connections),
     '-d', `${spec.durationSec}s`, '--timeout', '10s', '-s', script, `http://127.0.0.1:${port}${spec.path}`,
