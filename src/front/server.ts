@@ -4,7 +4,7 @@
 
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, ListenOptions } from 'node:net';
 import { classifyRequest } from './request-map.js';
 import { sendError } from './errors.js';
 import { Forwarding, type ForwardObserver } from './forward.js';
@@ -35,6 +35,8 @@ export interface ListenSpec {
   /** The port name-based vhosts see for this listener (httpd's Listen port when ajplb listens elsewhere). */
   vhostPort?: number | undefined;
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean } | undefined;
+  /** Bind a socket of our own with SO_REUSEPORT (--procs workers on Node >= 22.12; see procs/port-sharing). */
+  reusePort?: boolean | undefined;
 }
 
 /** Hooks for what a non-forwarded request needs (status worker, metrics). */
@@ -92,7 +94,9 @@ export class FrontServer {
     this.servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host: spec.host, port: spec.port }, () => {
+      // reusePort is not in @types/node 20; exclusive keeps cluster from routing the bind through the primary.
+      const own = spec.reusePort === true ? { reusePort: true, exclusive: true } : {};
+      server.listen({ host: spec.host, port: spec.port, ...own } as ListenOptions, () => {
         server.off('error', reject);
         resolve();
       });

@@ -1,8 +1,7 @@
 // The --procs primary: serves no traffic. It forks the workers (cluster shares each listening socket among
-// them, round robin), owns the public admin listener, checks a reload before any worker sees it, and turns
+// them: see port-sharing.ts), owns the public admin listener, checks a reload before any worker sees it, and turns
 // SIGTERM into a drain of every worker, exiting when the last one has.
 
-import cluster from 'node:cluster';
 import * as http from 'node:http';
 import type { AppConfig } from '../config/types.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
@@ -11,6 +10,7 @@ import { Logs } from '../observe/logs.js';
 import { PrimaryAdmin } from './admin.js';
 import { Fleet } from './fleet.js';
 import type { ProcsParams } from './params.js';
+import { portSharing, useSharedAccept } from './port-sharing.js';
 
 /** Beyond the workers' own drain timeout, how long the primary waits before it SIGKILLs what is left. */
 const STOP_GRACE_MS = 5000;
@@ -18,9 +18,9 @@ const STOP_GRACE_MS = 5000;
 export async function runPrimary(p: ProcsParams, config: AppConfig): Promise<void> {
   const logs = new Logs({ logLevel: p.logLevel, accessLog: false });
   const log = logs.logger.child({ role: 'primary' });
-  p.listen(config); // certificates and addresses are checked here, before any worker starts
-  // Round robin in the primary on every platform (Windows defaults to letting the OS pick).
-  cluster.schedulingPolicy = cluster.SCHED_RR;
+  // Certificates and addresses are checked here, before any worker starts.
+  const sharing = portSharing(p.listen(config).map((s) => s.port));
+  useSharedAccept();
   const fleet = new Fleet(p.procs, log, p.adminToken);
   let draining = false;
 
@@ -30,7 +30,7 @@ export async function runPrimary(p: ProcsParams, config: AppConfig): Promise<voi
     fleet.kill();
     throw err;
   }
-  for (const a of fleet.addresses) log.info({ address: a.address, port: a.port, procs: p.procs }, 'listening');
+  for (const a of fleet.addresses) log.info({ address: a.address, port: a.port, procs: p.procs, sharing }, 'listening');
 
   if (p.admin !== 'off') {
     const spec = parseListen(p.admin);

@@ -12,6 +12,7 @@ import { actionOfRequest } from './actions.js';
 import { MemberSync } from './member-sync.js';
 import { isMessage, type FromWorker, type MemberAction, type ToWorker } from './messages.js';
 import type { ProcsParams } from './params.js';
+import { portSharing } from './port-sharing.js';
 
 /** How often a worker checks its members besides right after a failure (maintenance turns ERR into REC). */
 const SYNC_INTERVAL_MS = 1000;
@@ -114,7 +115,9 @@ export async function runWorker(p: ProcsParams, config: AppConfig): Promise<void
   send({ ajplb: 'admin-port', port: (admin.address() as AddressInfo).port });
   await go;
   if (draining) return;
-  await d.start(p.listen(config));
+  const specs = p.listen(config);
+  const reusePort = portSharing(specs.map((s) => s.port)) === 'reuseport';
+  await d.start(specs.map((s) => ({ ...s, reusePort })));
   setInterval(() => sync.flush(), SYNC_INTERVAL_MS).unref();
   send({ ajplb: 'ready', addresses: d.addresses });
   log.debug({ addresses: d.addresses }, 'worker listening');
