@@ -2,14 +2,15 @@
 // (so peak RSS belongs to that run): ajplb, Apache + mod_jk, Apache + mod_proxy_ajp, and Tomcat's own HTTP
 // connector as the ceiling (already running; nothing to start).
 
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePorts, httpAnswers } from '../test/tomcat/harness/net.js';
 import { APACHE_BIN, writeApacheRoot, workersProperties, type Backends } from './apache.js';
 import { spawnTracked, stopTracked, waitFor } from './procs.js';
 
-export type FrontName = 'ajplb' | 'mod_jk' | 'mod_proxy_ajp' | 'tomcat_direct';
+/** ajplb_procs is ajplb --procs auto: one serving process per core, as Apache's processes use every core. */
+export type FrontName = 'ajplb' | 'ajplb_procs' | 'mod_jk' | 'mod_proxy_ajp' | 'tomcat_direct';
 
 export interface Backend extends Backends {
   name: 'tomcat' | 'light';
@@ -31,8 +32,8 @@ export interface FrontOptions {
   repo: string;
   /** Scratch directory for configs and logs. */
   scratch: string;
-  /** ajplb --procs N when the CLI has the flag; undefined = its default. */
-  ajplbProcs?: number;
+  /** ajplb --procs N for the 'ajplb' front; undefined = the CLI's default (1). */
+  ajplbProcs?: number | undefined;
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -59,25 +60,11 @@ async function waitListening(child: ChildProcess, port: number, what: string, lo
   }
 }
 
-let procsFlag: boolean | undefined;
-
-/** Whether this build's CLI knows --procs (it is being added while this bench is written). */
-function cliHasProcs(cli: string): boolean {
-  if (procsFlag === undefined) {
-    try {
-      procsFlag = execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8', timeout: 10_000 }).includes('--procs');
-    } catch {
-      procsFlag = false;
-    }
-  }
-  return procsFlag;
-}
-
 export function ajplbCli(repo: string): string {
   return join(repo, 'dist', 'cli.js');
 }
 
-async function startAjplb(backend: Backend, opts: FrontOptions, dir: string): Promise<RunningFront> {
+async function startAjplb(backend: Backend, opts: FrontOptions, dir: string, procs: string | undefined): Promise<RunningFront> {
   const cli = ajplbCli(opts.repo);
   if (!existsSync(cli)) throw new Error(`${cli} missing: run npm run build`);
   const [port] = (await freePorts(1)) as [number];
@@ -85,7 +72,7 @@ async function startAjplb(backend: Backend, opts: FrontOptions, dir: string): Pr
   writeFileSync(workers, workersProperties(backend));
   const args = [cli, '--workers', workers, '--listen', `127.0.0.1:${port}`, '--mount', '/*=lb',
     '--admin', 'off', '--access-log', 'off', '--log-level', 'warn'];
-  if (opts.ajplbProcs !== undefined && cliHasProcs(cli)) args.push('--procs', String(opts.ajplbProcs));
+  if (procs !== undefined) args.push('--procs', procs);
   const log = join(dir, 'ajplb.log');
   const out = openSync(log, 'a');
   let child: ChildProcess;
@@ -125,7 +112,9 @@ export async function startFront(front: FrontName, backend: Backend, opts: Front
     return { port: backend.direct.port, pids: [backend.direct.pid], logs: [], stop: async () => undefined };
   }
   const dir = mkdtempSync(join(opts.scratch, `${front}-`));
-  const running = front === 'ajplb' ? await startAjplb(backend, opts, dir) : await startApache(front, backend, dir);
+  const running = front === 'ajplb' ? await startAjplb(backend, opts, dir, opts.ajplbProcs?.toString())
+    : front === 'ajplb_procs' ? await startAjplb(backend, opts, dir, 'auto')
+      : await startApache(front, backend, dir);
   return {
     ...running,
     stop: async () => {

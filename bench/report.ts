@@ -36,6 +36,7 @@ export interface Row {
 }
 
 export interface RatioRow {
+  front: AjplbFront;
   scenario: string;
   backend: string;
   versus: 'mod_jk' | 'mod_proxy_ajp';
@@ -52,7 +53,9 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-const FRONT_ORDER: FrontName[] = ['ajplb', 'mod_jk', 'mod_proxy_ajp', 'tomcat_direct'];
+const FRONT_ORDER: FrontName[] = ['ajplb', 'ajplb_procs', 'mod_jk', 'mod_proxy_ajp', 'tomcat_direct'];
+type AjplbFront = 'ajplb' | 'ajplb_procs';
+const AJPLB_FRONTS: AjplbFront[] = ['ajplb', 'ajplb_procs'];
 
 function keyOf(r: { scenario: string; backend: string }): string {
   return `${r.backend}\u0000${r.scenario}`;
@@ -91,9 +94,9 @@ export function summarize(records: readonly RunRecord[], scenarioOrder: readonly
       });
     }
     // Ratios from runs of the same round (interleaved, so they saw the same machine state), then the median.
-    for (const versus of ['mod_jk', 'mod_proxy_ajp'] as const) {
+    for (const mine of AJPLB_FRONTS) for (const versus of ['mod_jk', 'mod_proxy_ajp'] as const) {
       const perRound = { throughput: [] as number[], cpu: [] as number[], p99: [] as number[] };
-      for (const a of group.filter((r) => r.front === 'ajplb' && r.failure === undefined)) {
+      for (const a of group.filter((r) => r.front === mine && r.failure === undefined)) {
         const b = group.find((r) => r.front === versus && r.round === a.round && r.failure === undefined);
         if (b === undefined) continue;
         perRound.throughput.push(a.reqPerSec / b.reqPerSec);
@@ -102,7 +105,7 @@ export function summarize(records: readonly RunRecord[], scenarioOrder: readonly
       }
       if (perRound.throughput.length === 0) continue;
       ratios.push({
-        scenario: first.scenario, backend: first.backend, versus, rounds: perRound.throughput.length,
+        front: mine, scenario: first.scenario, backend: first.backend, versus, rounds: perRound.throughput.length,
         throughput: median(perRound.throughput), cpuPerRequest: median(perRound.cpu), p99: median(perRound.p99),
       });
     }
@@ -145,10 +148,11 @@ export function markdown(
   if (ratios.length > 0) {
     out.push('## ajplb relative to Apache (median of per-round ratios)', '');
     out.push('Throughput > 1 is better for ajplb; CPU per request and p99 < 1 are better for ajplb.', '');
-    out.push('| backend | scenario | vs | throughput | CPU / request | p99 | rounds |');
-    out.push('|---|---|---|---:|---:|---:|---:|');
+    out.push('ajplb_procs is `ajplb --procs auto` (one serving process per core).', '');
+    out.push('| backend | scenario | ajplb | vs | throughput | CPU / request | p99 | rounds |');
+    out.push('|---|---|---|---|---:|---:|---:|---:|');
     for (const r of ratios) {
-      out.push(`| ${r.backend} | ${scenarioLabels.get(r.scenario) ?? r.scenario} | ${r.versus} | ${fmt(r.throughput, 2)} | ${fmt(r.cpuPerRequest, 2)} | ${fmt(r.p99, 2)} | ${r.rounds} |`);
+      out.push(`| ${r.backend} | ${scenarioLabels.get(r.scenario) ?? r.scenario} | ${r.front} | ${r.versus} | ${fmt(r.throughput, 2)} | ${fmt(r.cpuPerRequest, 2)} | ${fmt(r.p99, 2)} | ${r.rounds} |`);
     }
     out.push('');
   }

@@ -39,7 +39,7 @@ const threads = Number(args.threads ?? Math.max(1, Math.min(2, cpus().length)));
 const ajplbProcs = args['ajplb-procs'] === undefined ? undefined : Number(args['ajplb-procs']);
 const only = args.only === undefined ? undefined : new RegExp(args.only);
 const scenarios = (quick ? QUICK : args['all-conns'] ? ALL : DEFAULT).filter((s) => only === undefined || only.test(s.id));
-const FRONTS: FrontName[] = ((args.fronts ?? 'ajplb,mod_jk,mod_proxy_ajp,tomcat_direct').split(',') as FrontName[]);
+const FRONTS: FrontName[] = ((args.fronts ?? 'ajplb,ajplb_procs,mod_jk,mod_proxy_ajp,tomcat_direct').split(',') as FrontName[]);
 const BACKENDS = (args.backends ?? 'tomcat,light').split(',');
 /** h2load for keep-alive runs (its latencies add up; see bench/h2load.ts); wrk for new-connection-per-request. */
 const LOAD_TOOL = args.load ?? 'h2load';
@@ -192,7 +192,7 @@ async function main(): Promise<number> {
   const rawDir = join(RESULTS, 'raw', stamp);
   mkdirSync(rawDir, { recursive: true });
   scratch = mkdtempSync(join(tmpdir(), 'ajplb-bench-'));
-  const fronts = FRONTS.filter((front) => front !== 'ajplb' || ajplbReady());
+  const fronts = FRONTS.filter((front) => !front.startsWith('ajplb') || ajplbReady());
   const started = Date.now();
 
   const backends: { backend: Backend; cookies: string[] }[] = [];
