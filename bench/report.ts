@@ -156,5 +156,25 @@ export function markdown(
     }
     out.push('');
   }
+  const ceiling = directLatency(rows);
+  if (ceiling.length > 0) {
+    out.push('## ajplb over the light backend vs Tomcat\'s own HTTP connector (latency)', '');
+    out.push('The proxy\'s added latency: ajplb in front of a backend that answers at once, against a client talking to', 'Tomcat directly. Goal: within 1.5x.', '');
+    out.push('| scenario | ajplb | p50 vs Tomcat direct | p99 vs Tomcat direct |', '|---|---|---:|---:|');
+    for (const c of ceiling) out.push(`| ${scenarioLabels.get(c.scenario) ?? c.scenario} | ${c.front} | ${fmt(c.p50, 2)} | ${fmt(c.p99, 2)} |`);
+    out.push('');
+  }
   return out.join('\n');
+}
+
+/** Median latencies of ajplb on the light backend over Tomcat-direct's in the same scenario. */
+export function directLatency(rows: readonly Row[]): { scenario: string; front: AjplbFront; p50: number; p99: number }[] {
+  const out: { scenario: string; front: AjplbFront; p50: number; p99: number }[] = [];
+  for (const direct of rows.filter((r) => r.backend === 'tomcat' && r.front === 'tomcat_direct')) {
+    for (const front of AJPLB_FRONTS) {
+      const mine = rows.find((r) => r.backend === 'light' && r.front === front && r.scenario === direct.scenario);
+      if (mine !== undefined) out.push({ scenario: direct.scenario, front, p50: mine.p50Ms / direct.p50Ms, p99: mine.p99Ms / direct.p99Ms });
+    }
+  }
+  return out;
 }
