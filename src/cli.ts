@@ -44,6 +44,8 @@ Operation:
   --no-probe            with --check: do not contact the workers
   --verbose, -v         with --check/--dump: also list the httpd directives ajplb ignores
   --max-body-size BYTES largest request body (413 beyond), as Apache's LimitRequestBody; default no limit
+  --keep-alive-timeout SEC  close a client connection idle this long, as Apache's KeepAliveTimeout
+                        (default 5)
   --procs N|auto        serving processes (default 1; auto = one per core). A primary forks N workers that
                         share the listeners and tell each other when a member goes to ERR; the admin
                         listener adds up their metrics and repeats status-page actions in every one
@@ -74,6 +76,7 @@ interface CliOptions {
   drainTimeoutSec: number;
   procs: number;
   maxBodyBytes: number;
+  keepAliveTimeoutMs: number;
   accessLog: string;
   logLevel: string;
 }
@@ -87,7 +90,7 @@ function parse(argv: string[]): CliOptions {
       'httpd-conf': { type: 'string' }, 'path-map': { type: 'string', multiple: true }, strict: { type: 'boolean' }, listen: { type: 'string', multiple: true },
       cert: { type: 'string' }, key: { type: 'string' }, admin: { type: 'string' }, 'admin-token': { type: 'string' },
       check: { type: 'boolean' }, dump: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, 'no-probe': { type: 'boolean' },
-      'drain-timeout': { type: 'string' }, procs: { type: 'string' }, 'max-body-size': { type: 'string' }, 'access-log': { type: 'string' }, 'log-level': { type: 'string' },
+      'drain-timeout': { type: 'string' }, procs: { type: 'string' }, 'max-body-size': { type: 'string' }, 'keep-alive-timeout': { type: 'string' }, 'access-log': { type: 'string' }, 'log-level': { type: 'string' },
       version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -107,7 +110,8 @@ function parse(argv: string[]): CliOptions {
     strict: values.strict ?? false, listen: values.listen ?? [], cert: values.cert, key: values.key,
     admin: values.admin ?? '127.0.0.1:8081', adminToken: values['admin-token'] ?? process.env.AJPLB_ADMIN_TOKEN,
     check: values.check ?? false, dump: values.dump ?? false, verbose: values.verbose ?? false, probe: !(values['no-probe'] ?? false),
-    drainTimeoutSec: drain, procs: parseProcs(values.procs ?? '1'), maxBodyBytes: parseSize(values['max-body-size'] ?? '0'), accessLog: values['access-log'] ?? 'stdout', logLevel: values['log-level'] ?? 'info',
+    drainTimeoutSec: drain, procs: parseProcs(values.procs ?? '1'), maxBodyBytes: parseSize(values['max-body-size'] ?? '0'),
+    keepAliveTimeoutMs: parseKeepAlive(values['keep-alive-timeout'] ?? '5'), accessLog: values['access-log'] ?? 'stdout', logLevel: values['log-level'] ?? 'info',
   };
 }
 
@@ -117,6 +121,16 @@ function parseSize(text: string): number {
   if (!m) throw new Error(`--max-body-size: expected a number of bytes (k/m/g suffix allowed), got "${text}"`);
   const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g'];
   return Number(m[1]) * unit;
+}
+
+/**
+ * Seconds as a positive number (fractions allowed). Zero is refused rather than read as "never": the front would
+ * then hold every idle connection for ever, which no operator asking for Apache's behaviour means.
+ */
+function parseKeepAlive(text: string): number {
+  const sec = Number(text);
+  if (text.trim() === '' || !Number.isFinite(sec) || sec <= 0) throw new Error(`--keep-alive-timeout: expected a positive number of seconds, got "${text}"`);
+  return Math.round(sec * 1000);
 }
 
 function parsePathMap(text: string): { from: string; to: string } {
@@ -210,7 +224,8 @@ async function runDemo(): Promise<number> {
 function procsParams(o: CliOptions): ProcsParams {
   return {
     procs: o.procs, load: () => load(o), listen: (config) => listenSpecs(o, config), admin: o.admin, adminToken: o.adminToken,
-    drainTimeoutSec: o.drainTimeoutSec, maxBodyBytes: o.maxBodyBytes, accessLog: o.accessLog, logLevel: o.logLevel, version: VERSION,
+    drainTimeoutSec: o.drainTimeoutSec, maxBodyBytes: o.maxBodyBytes, keepAliveTimeoutMs: o.keepAliveTimeoutMs, accessLog: o.accessLog, logLevel: o.logLevel,
+    version: VERSION,
   };
 }
 
@@ -228,7 +243,9 @@ async function serve(o: CliOptions, config: AppConfig): Promise<void> {
     accessLog: o.accessLog === 'off' ? false : { destination: o.accessLog }, logLevel: o.logLevel,
   });
   const log = obs.logger;
-  daemon = await startDaemon({ config, listen: listenSpecs(o, config), observer: obs.observer, limits: { maxBodyBytes: o.maxBodyBytes } });
+  daemon = await startDaemon({
+    config, listen: listenSpecs(o, config), observer: obs.observer, limits: { maxBodyBytes: o.maxBodyBytes, keepAliveTimeoutMs: o.keepAliveTimeoutMs },
+  });
   obs.applyOverrides(daemon.runtime);
   for (const a of daemon.addresses) log.info({ address: a.address, port: a.port }, 'listening');
   if (o.admin !== 'off') {

@@ -16,6 +16,8 @@ export interface ProcsParams {
   adminToken: string | undefined;
   drainTimeoutSec: number;
   maxBodyBytes: number;
+  /** --keep-alive-timeout in ms: each worker's front closes client connections idle this long. */
+  keepAliveTimeoutMs: number;
   accessLog: string;
   logLevel: string;
   version: string;

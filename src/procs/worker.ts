@@ -82,7 +82,9 @@ export async function runWorker(p: ProcsParams, config: AppConfig): Promise<void
   process.on('SIGUSR1', () => obs.reopenLogs());
   const log = obs.logger;
   const sync = new MemberSync(() => (daemon as Daemon).runtime.targets, (events) => send({ ajplb: 'member-state', events }));
-  const d: Daemon = new Daemon({ config, listen: [], observer: procsObserver(obs, sync, () => d), limits: { maxBodyBytes: p.maxBodyBytes } });
+  const d: Daemon = new Daemon({
+    config, listen: [], observer: procsObserver(obs, sync, () => d), limits: { maxBodyBytes: p.maxBodyBytes, keepAliveTimeoutMs: p.keepAliveTimeoutMs },
+  });
   daemon = d;
   obs.applyOverrides(d.runtime);
 

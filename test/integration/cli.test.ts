@@ -1,7 +1,8 @@
 // The CLI as operators run it: the built dist/cli.js in a child process (`npm test` builds first).
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -83,24 +84,53 @@ describe('ajplb CLI', () => {
   });
 
   it('serves, refuses an invalid reload keeping the old config, and drains on SIGTERM', async () => {
-    const backend = await startAjpServer({ handler: routedHandler('w1') });
-    cleanups.push(() => backend.close());
-    const port = await freePort();
-    const file = tempFile('workers.properties', `worker.list=w1\nworker.w1.host=127.0.0.1\nworker.w1.port=${backend.port}\n`);
-    const child = spawn(process.execPath, [CLI, '--workers', file, '--listen', `127.0.0.1:${port}`, '--admin', 'off', '--access-log', 'off'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    cleanups.push(() => child.kill('SIGKILL'));
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    await expect.poll(() => output, { timeout: 10_000 }).toContain('listening');
+    const { port, file, child, output } = await serving([]);
     const get = async () => (await request(`http://127.0.0.1:${port}/x`)).statusCode;
     expect(await get()).toBe(200);
     writeFileSync(file, 'worker.list=w1\nworker.w1.bogus=1\n');
     child.kill('SIGHUP');
-    await expect.poll(() => output, { timeout: 10_000 }).toContain('reload refused');
+    await expect.poll(output, { timeout: 10_000 }).toContain('reload refused');
     expect(await get()).toBe(200);
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
+
+  it('--keep-alive-timeout closes a client connection idle that long (the 5 s default would not yet)', async () => {
+    const { port } = await serving(['--keep-alive-timeout', '1']);
+    // A connection that sends nothing: what is under test is the flag reaching the front's idle sweep.
+    const socket = createConnection({ host: '127.0.0.1', port });
+    cleanups.push(() => socket.destroy());
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const connectedAt = Date.now();
+    // The sweep runs every second and compares with its own clock: closed between 1 and 3 s after connecting.
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(Date.now() - connectedAt).toBeLessThan(3500);
+  });
+
+  it('--keep-alive-timeout refuses what is not a positive number of seconds', async () => {
+    for (const bad of ['0', '-1', 'soon']) {
+      const r = await cli([`--keep-alive-timeout=${bad}`, '--workers', '/nonexistent']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--keep-alive-timeout: expected a positive number of seconds');
+    }
+    expect((await cli(['--help'])).stdout).toContain('--keep-alive-timeout SEC');
+  });
 });
+
+/** ajplb serving one fake backend (worker w1) on a free port, with `extra` flags; killed after the test. */
+async function serving(extra: string[]): Promise<{ port: number; file: string; child: ChildProcess; output: () => string }> {
+  const backend = await startAjpServer({ handler: routedHandler('w1') });
+  cleanups.push(() => backend.close());
+  const port = await freePort();
+  const file = tempFile('workers.properties', `worker.list=w1\nworker.w1.host=127.0.0.1\nworker.w1.port=${backend.port}\n`);
+  const args = [CLI, '--workers', file, '--listen', `127.0.0.1:${port}`, '--admin', 'off', '--access-log', 'off', ...extra];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  cleanups.push(() => child.kill('SIGKILL'));
+  let text = '';
+  child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+  const output = (): string => text;
+  await expect.poll(output, { timeout: 10_000 }).toContain('listening');
+  return { port, file, child, output };
+}
