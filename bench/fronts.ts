@@ -34,6 +34,8 @@ export interface FrontOptions {
   scratch: string;
   /** ajplb --procs N for the 'ajplb' front; undefined = the CLI's default (1). */
   ajplbProcs?: number | undefined;
+  /** More ajplb flags, after the defaults so they win (bench/memory.ts: --admin, --keep-alive-timeout). */
+  ajplbArgs?: string[] | undefined;
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -73,6 +75,7 @@ async function startAjplb(backend: Backend, opts: FrontOptions, dir: string, pro
   const args = [cli, '--workers', workers, '--listen', `127.0.0.1:${port}`, '--mount', '/*=lb',
     '--admin', 'off', '--access-log', 'off', '--log-level', 'warn'];
   if (procs !== undefined) args.push('--procs', procs);
+  args.push(...(opts.ajplbArgs ?? []));
   const log = join(dir, 'ajplb.log');
   const out = openSync(log, 'a');
   let child: ChildProcess;
