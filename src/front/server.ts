@@ -165,7 +165,9 @@ export class FrontServer {
   responseClosed(res: http.ServerResponse): void {
     if (!this.live.delete(res)) return;
     this.inFlight--;
-    this.idle.requestEnded(res.socket);
+    // Not res.socket: Node detaches it from a finished response before 'close', which left every answered
+    // connection counted busy and never expired by the keep-alive sweep.
+    this.idle.requestEnded(res.req.socket);
   }
 
   private reject(req: http.IncomingMessage, res: http.ServerResponse, status: number, why: string): void {

@@ -112,6 +112,16 @@ describe('front server over fake backends', () => {
     expect(snap?.members[0]?.routeMismatch).toMatch(/nosuchroute/);
   });
 
+  it('closes a keep-alive connection idle past the limit after answering on it', async () => {
+    fx = await startFront(['b1'], '', { limits: { keepAliveTimeoutMs: 300 } });
+    const started = Date.now();
+    // rawRequest resolves when the server ends the connection: only the idle sweep does that here.
+    const answer = await rawRequest(fx.port, 'GET /echo HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer).not.toMatch(/connection: close/i);
+    expect(Date.now() - started).toBeLessThan(2500);
+  });
+
   it('answers 413 to a body over the limit, declared or chunked, and keeps serving', async () => {
     fx = await startFront(['b1'], '', { limits: { maxBodyBytes: 1000 } });
     const declared = await request(`${fx.base}/upload`, { method: 'POST', body: Buffer.alloc(2000) });
