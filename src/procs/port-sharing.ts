@@ -2,11 +2,11 @@
 //
 // - 'reuseport' (Node >= 22.12 / >= 23.1, Linux): every worker binds its own socket with SO_REUSEPORT and the
 //   kernel spreads new connections over them by hash; no process hands connections to another.
-// - 'shared' (the Node 20 fallback): the primary opens the socket once, every worker accepts from it
-//   (cluster.SCHED_NONE). Measured on 2 vCPUs against cluster's round robin, where the primary accepts each
-//   connection and passes it to a worker over IPC: new-connection-per-request traffic went from 3.7-3.8k to
-//   5.6-7.3k req/s, keep-alive traffic stayed the same (15.5k vs 15.0k) and the workers' CPU time stayed even
-//   at 16, 64 and 256 connections.
+// - 'shared' (the Node 20 fallback): the primary opens the socket and hands each new connection to a worker in
+//   turn over IPC (cluster.SCHED_RR). Letting the workers accept from the shared socket themselves
+//   (SCHED_NONE) was measured: 1.5-1.9x the throughput for a new connection per request, but on a quiet
+//   machine one worker often wins every accept, so a handful of long keep-alive connections (an upstream load
+//   balancer's) all land on one process and the other cores idle. Even spreading wins; SO_REUSEPORT gives both.
 //
 // An ephemeral port (0) is always 'shared': with SO_REUSEPORT each worker would get a port of its own.
 
@@ -27,7 +27,7 @@ export function portSharing(ports: readonly number[], version = process.version,
   return kernelSpreads && nodeHasReusePort(version) && ports.every((p) => p !== 0) ? 'reuseport' : 'shared';
 }
 
-/** Set in the primary before the first fork. */
-export function useSharedAccept(): void {
-  cluster.schedulingPolicy = cluster.SCHED_NONE;
+/** Set in the primary before the first fork: round robin on every platform (Windows defaults to the OS). */
+export function useRoundRobin(): void {
+  cluster.schedulingPolicy = cluster.SCHED_RR;
 }

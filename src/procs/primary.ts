@@ -10,7 +10,7 @@ import { Logs } from '../observe/logs.js';
 import { PrimaryAdmin } from './admin.js';
 import { Fleet } from './fleet.js';
 import type { ProcsParams } from './params.js';
-import { portSharing, useSharedAccept } from './port-sharing.js';
+import { portSharing, useRoundRobin } from './port-sharing.js';
 
 /** Beyond the workers' own drain timeout, how long the primary waits before it SIGKILLs what is left. */
 const STOP_GRACE_MS = 5000;
@@ -20,7 +20,7 @@ export async function runPrimary(p: ProcsParams, config: AppConfig): Promise<voi
   const log = logs.logger.child({ role: 'primary' });
   // Certificates and addresses are checked here, before any worker starts.
   const sharing = portSharing(p.listen(config).map((s) => s.port));
-  useSharedAccept();
+  useRoundRobin();
   const fleet = new Fleet(p.procs, log, p.adminToken);
   let draining = false;
 
