@@ -45,7 +45,7 @@ Operation:
   --verbose, -v         with --check/--dump: also list the httpd directives ajplb ignores
   --max-body-size BYTES largest request body (413 beyond), as Apache's LimitRequestBody; default no limit
   --keep-alive-timeout SEC  close a client connection idle this long, as Apache's KeepAliveTimeout
-                        (default 5)
+                        (default: httpd.conf's KeepAliveTimeout with --httpd-conf, else 5)
   --procs N|auto        serving processes (default 1; auto = one per core). A primary forks N workers that
                         share the listeners and tell each other when a member goes to ERR; the admin
                         listener adds up their metrics and repeats status-page actions in every one
@@ -76,7 +76,8 @@ interface CliOptions {
   drainTimeoutSec: number;
   procs: number;
   maxBodyBytes: number;
-  keepAliveTimeoutMs: number;
+  /** --keep-alive-timeout; undefined: httpd.conf's KeepAliveTimeout, else 5 s. */
+  keepAliveTimeoutMs: number | undefined;
   accessLog: string;
   logLevel: string;
 }
@@ -111,7 +112,7 @@ function parse(argv: string[]): CliOptions {
     admin: values.admin ?? '127.0.0.1:8081', adminToken: values['admin-token'] ?? process.env.AJPLB_ADMIN_TOKEN,
     check: values.check ?? false, dump: values.dump ?? false, verbose: values.verbose ?? false, probe: !(values['no-probe'] ?? false),
     drainTimeoutSec: drain, procs: parseProcs(values.procs ?? '1'), maxBodyBytes: parseSize(values['max-body-size'] ?? '0'),
-    keepAliveTimeoutMs: parseKeepAlive(values['keep-alive-timeout'] ?? '5'), accessLog: values['access-log'] ?? 'stdout', logLevel: values['log-level'] ?? 'info',
+    keepAliveTimeoutMs: values['keep-alive-timeout'] === undefined ? undefined : parseKeepAlive(values['keep-alive-timeout']), accessLog: values['access-log'] ?? 'stdout', logLevel: values['log-level'] ?? 'info',
   };
 }
 
@@ -131,6 +132,11 @@ function parseKeepAlive(text: string): number {
   const sec = Number(text);
   if (text.trim() === '' || !Number.isFinite(sec) || sec <= 0) throw new Error(`--keep-alive-timeout: expected a positive number of seconds, got "${text}"`);
   return Math.round(sec * 1000);
+}
+
+/** The flag, else httpd.conf's KeepAliveTimeout, else Apache's default of 5 s. */
+function keepAliveMs(o: CliOptions, config: AppConfig): number {
+  return o.keepAliveTimeoutMs ?? config.keepAliveTimeoutMs ?? 5000;
 }
 
 function parsePathMap(text: string): { from: string; to: string } {
@@ -221,10 +227,10 @@ async function runDemo(): Promise<number> {
   return -1;
 }
 
-function procsParams(o: CliOptions): ProcsParams {
+function procsParams(o: CliOptions, config: AppConfig): ProcsParams {
   return {
     procs: o.procs, load: () => load(o), listen: (config) => listenSpecs(o, config), admin: o.admin, adminToken: o.adminToken,
-    drainTimeoutSec: o.drainTimeoutSec, maxBodyBytes: o.maxBodyBytes, keepAliveTimeoutMs: o.keepAliveTimeoutMs, accessLog: o.accessLog, logLevel: o.logLevel,
+    drainTimeoutSec: o.drainTimeoutSec, maxBodyBytes: o.maxBodyBytes, keepAliveTimeoutMs: keepAliveMs(o, config), accessLog: o.accessLog, logLevel: o.logLevel,
     version: VERSION,
   };
 }
@@ -232,7 +238,7 @@ function procsParams(o: CliOptions): ProcsParams {
 async function serve(o: CliOptions, config: AppConfig): Promise<void> {
   if (o.procs > 1) {
     const { runProcs } = await import('./procs/index.js');
-    return runProcs(procsParams(o), config);
+    return runProcs(procsParams(o, config), config);
   }
   const { createObservability } = await import('./observe/index.js');
   let daemon: Daemon | null = null;
@@ -244,7 +250,7 @@ async function serve(o: CliOptions, config: AppConfig): Promise<void> {
   });
   const log = obs.logger;
   daemon = await startDaemon({
-    config, listen: listenSpecs(o, config), observer: obs.observer, limits: { maxBodyBytes: o.maxBodyBytes, keepAliveTimeoutMs: o.keepAliveTimeoutMs },
+    config, listen: listenSpecs(o, config), observer: obs.observer, limits: { maxBodyBytes: o.maxBodyBytes, keepAliveTimeoutMs: keepAliveMs(o, config) },
   });
   obs.applyOverrides(daemon.runtime);
   for (const a of daemon.addresses) log.info({ address: a.address, port: a.port }, 'listening');

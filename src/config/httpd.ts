@@ -32,6 +32,8 @@ export interface HttpdConfig {
   envVars: Map<string, string | undefined>;
   /** Every config file read. */
   files: string[];
+  /** KeepAliveTimeout outside any <VirtualHost>. */
+  keepAliveTimeoutMs: number | undefined;
 }
 
 export interface HttpdReadOptions {
@@ -107,6 +109,7 @@ class HttpdReader {
     this.result = {
       serverRoot: root, listeners: [], mainMounts: [], mainHasMountFile: false, mountCopyAll: false, vhosts: [],
       workersFile: undefined, workersFileRef: undefined, workerProperties: [], jkOptions: [], envVars: new Map(), files: [],
+      keepAliveTimeoutMs: undefined,
     };
   }
 
@@ -150,6 +153,7 @@ class HttpdReader {
       case 'loadmodule': return this.loadModule(args);
       case 'servername': return this.serverName(args, ref);
       case 'serveralias': if (this.vhost) this.vhost.config.names.push(...args.map((a) => a.toLowerCase())); return;
+      case 'keepalivetimeout': return this.keepAliveTimeout(args, ref);
     }
     const jk = JK_LOWER.get(lower);
     if (jk !== undefined) return this.jk(jk, args, t.slice(sp < 0 ? t.length : sp + 1).trim(), ref);
@@ -276,6 +280,22 @@ class HttpdReader {
     const tls = proto === 'https' || (proto === undefined && port === 443);
     if (this.vhost) this.diag.error(ref, 'Listen', 'Listen is not allowed in <VirtualHost>; httpd refuses to start');
     this.result.listeners.push({ host, port, tls });
+  }
+
+  /** httpd takes seconds, or milliseconds with an "ms" suffix. */
+  private keepAliveTimeout(args: string[], ref: SourceRef): void {
+    const m = /^(\d+)(ms)?$/i.exec(args[0] ?? '');
+    if (args.length !== 1 || m === null) {
+      this.diag.error(ref, 'KeepAliveTimeout', `'${args.join(' ')}' is not a number of seconds (or N ms); httpd refuses to start`);
+      return;
+    }
+    if (this.vhost) {
+      this.diag.info(ref, 'KeepAliveTimeout', 'per-<VirtualHost> KeepAliveTimeout is not supported; the server-wide value applies');
+      return;
+    }
+    const ms = Number(m[1]) * (m[2] === undefined ? 1000 : 1);
+    // 0 in httpd closes right after each response; ajplb's sweep needs a positive limit, so take the smallest.
+    this.result.keepAliveTimeoutMs = Math.max(ms, 1);
   }
 
   private serverName(args: string[], ref: SourceRef): void {

@@ -69,7 +69,9 @@ export function loadConfig(opts: LoadOptions): AppConfig {
   }
 
   checkMountWorkers([...mainMounts, ...vhosts.flatMap((v) => v.mounts)], workers, diag);
-  return { workers, mounts: mainMounts, vhosts, listeners: httpd?.listeners ?? [], diagnostics: diag.list };
+  return {
+    workers, mounts: mainMounts, vhosts, listeners: httpd?.listeners ?? [], keepAliveTimeoutMs: httpd?.keepAliveTimeoutMs, diagnostics: diag.list,
+  };
 }
 
 function readText(file: string, diag: Diagnostics, ref: SourceRef): string | undefined {

@@ -165,5 +165,7 @@ export interface AppConfig {
   mounts: MountRule[];
   vhosts: VirtualHostConfig[];
   listeners: ListenerConfig[];
+  /** httpd.conf's server-wide KeepAliveTimeout, when --httpd-conf names one (a --keep-alive-timeout flag wins). */
+  keepAliveTimeoutMs?: number | undefined;
   diagnostics: Diagnostic[];
 }
