@@ -40,30 +40,34 @@ function decode(s: string): string | null {
   }
 }
 
-/** The lbfactor value from ?value=, a JSON body {"value": n} or a form body value=n. */
-function readValue(req: IncomingMessage, query: URLSearchParams): Promise<number | undefined> {
-  const q = query.get('value');
+/** Reads a request body up to `limit` bytes (admin requests are small); null beyond it or on error. */
+export function readBody(req: IncomingMessage, limit = 65_536): Promise<Buffer | null> {
   return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
+    const parts: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size <= MAX_ACTION_BODY) chunks.push(c);
+      if (size <= limit) parts.push(c);
     });
-    req.on('end', () => {
-      if (q !== null) return resolve(Number(q));
-      const text = Buffer.concat(chunks).toString('utf8').trim();
-      if (text === '' || size > MAX_ACTION_BODY) return resolve(undefined);
-      try {
-        const v = (JSON.parse(text) as { value?: unknown }).value;
-        return resolve(v === undefined ? undefined : Number(v));
-      } catch {
-        const f = new URLSearchParams(text).get('value');
-        return resolve(f === null ? undefined : Number(f));
-      }
-    });
-    req.on('error', () => resolve(undefined));
+    req.on('end', () => resolve(size > limit ? null : Buffer.concat(parts)));
+    req.on('error', () => resolve(null));
   });
+}
+
+/** The lbfactor value from ?value=, a JSON body {"value": n} or a form body value=n. */
+async function readValue(req: IncomingMessage, query: URLSearchParams): Promise<number | undefined> {
+  const q = query.get('value');
+  const body = await readBody(req, MAX_ACTION_BODY);
+  if (q !== null) return Number(q);
+  const text = body === null ? '' : body.toString('utf8').trim();
+  if (text === '') return undefined;
+  try {
+    const v = (JSON.parse(text) as { value?: unknown }).value;
+    return v === undefined ? undefined : Number(v);
+  } catch {
+    const f = new URLSearchParams(text).get('value');
+    return f === null ? undefined : Number(f);
+  }
 }
 
 export class ObserveHttp {

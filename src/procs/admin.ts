@@ -8,7 +8,8 @@ import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import type { StatusDoc } from '../observe/index.js';
 import type { Fleet, Slot } from './fleet.js';
 import { actionOfRequest } from './actions.js';
-import { loopbackRequest, readBody, type LoopbackResponse } from './loopback.js';
+import { readBody } from '../observe/http.js';
+import { loopbackRequest, type LoopbackResponse } from './loopback.js';
 import { mergeStatus } from './status-merge.js';
 
 /**

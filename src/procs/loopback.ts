@@ -24,17 +24,3 @@ export function loopbackRequest(port: number, method: string, path: string, head
     req.end(body);
   });
 }
-
-/** Reads a request body up to `limit` bytes (admin requests are small); null beyond. */
-export function readBody(req: http.IncomingMessage, limit = 65_536): Promise<Buffer | null> {
-  return new Promise((resolve) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= limit) parts.push(c);
-    });
-    req.on('end', () => resolve(size > limit ? null : Buffer.concat(parts)));
-    req.on('error', () => resolve(null));
-  });
-}
