@@ -20,7 +20,6 @@ interface OneRun {
   badStatus: number;
   bytes: number;
   durations: Float64Array;
-  windowSec: number;
 }
 
 function h2loadArgs(port: number, spec: LoadSpec, connections: number, threads: number, cookie: string | undefined,
@@ -70,7 +69,6 @@ function runOne(args: string[], logFile: string, durationSec: number): Promise<O
           badStatus: field(stdout, /(\d+) 4xx/) + field(stdout, /(\d+) 5xx/),
           bytes: field(stdout, /^traffic: \S+ \((\d+)\) total/m),
           durations,
-          windowSec: durationSec,
         });
       });
   });
