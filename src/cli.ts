@@ -2,7 +2,6 @@
 // ajplb's command line: flags in, a validated config, the daemon started, signals wired. With no arguments it
 // starts the demo, so a fresh checkout shows balancing, stickiness and failover at once.
 
-import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import type { ListenSpec } from './front/server.js';
 import { parseListen, type ListenAddress } from './listen.js';
 import { probeWorkers } from './probe.js';
 import { parseProcs, type ProcsParams } from './procs/params.js';
+import { isProcsWorker } from './procs/parent.js';
 import { VERSION } from './version.js';
 
 const HELP = `ajplb ${VERSION} — Apache httpd + mod_jk, replaced: AJP13 load balancer for Tomcat
@@ -46,9 +46,11 @@ Operation:
   --max-body-size BYTES largest request body (413 beyond), as Apache's LimitRequestBody; default no limit
   --keep-alive-timeout SEC  close a client connection idle this long, as Apache's KeepAliveTimeout
                         (default: httpd.conf's KeepAliveTimeout with --httpd-conf, else 5)
-  --procs N|auto        serving processes (default 1; auto = one per core). A primary forks N workers that
-                        share the listeners and tell each other when a member goes to ERR; the admin
-                        listener adds up their metrics and repeats status-page actions in every one
+  --procs N|auto        serving workers (default 1; auto = one per core). On Node >= 22.12 (Linux, fixed
+                        ports) N threads, each with its own SO_REUSEPORT listener, sharing one lb state;
+                        else a primary forks N processes that share the listeners and tell each other
+                        when a member goes to ERR. The admin listener merges their metrics and status
+  --procs-mode MODE     auto (default), threads or processes: force one of the two --procs kinds
   --drain-timeout SEC   on SIGTERM, how long running requests may take to finish (default 30)
   --access-log DEST     stdout (default), a file path, or off
   --log-level LEVEL     trace, debug, info (default), warn, error
@@ -75,6 +77,7 @@ interface CliOptions {
   probe: boolean;
   drainTimeoutSec: number;
   procs: number;
+  procsMode: string;
   maxBodyBytes: number;
   /** --keep-alive-timeout; undefined: httpd.conf's KeepAliveTimeout, else 5 s. */
   keepAliveTimeoutMs: number | undefined;
@@ -91,7 +94,7 @@ function parse(argv: string[]): CliOptions {
       'httpd-conf': { type: 'string' }, 'path-map': { type: 'string', multiple: true }, strict: { type: 'boolean' }, listen: { type: 'string', multiple: true },
       cert: { type: 'string' }, key: { type: 'string' }, admin: { type: 'string' }, 'admin-token': { type: 'string' },
       check: { type: 'boolean' }, dump: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' }, 'no-probe': { type: 'boolean' },
-      'drain-timeout': { type: 'string' }, procs: { type: 'string' }, 'max-body-size': { type: 'string' }, 'keep-alive-timeout': { type: 'string' }, 'access-log': { type: 'string' }, 'log-level': { type: 'string' },
+      'drain-timeout': { type: 'string' }, procs: { type: 'string' }, 'procs-mode': { type: 'string' }, 'max-body-size': { type: 'string' }, 'keep-alive-timeout': { type: 'string' }, 'access-log': { type: 'string' }, 'log-level': { type: 'string' },
       version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -103,6 +106,8 @@ function parse(argv: string[]): CliOptions {
     process.stdout.write(`ajplb ${VERSION} (node ${process.version})\n`);
     process.exit(0);
   }
+  const procsMode = values['procs-mode'] ?? 'auto';
+  if (!['auto', 'threads', 'processes'].includes(procsMode)) throw new Error(`--procs-mode: expected auto, threads or processes, got "${procsMode}"`);
   const drain = Number(values['drain-timeout'] ?? 30);
   if (!Number.isFinite(drain) || drain < 0) throw new Error(`--drain-timeout: not a number of seconds: ${values['drain-timeout']}`);
   return {
@@ -111,7 +116,7 @@ function parse(argv: string[]): CliOptions {
     strict: values.strict ?? false, listen: values.listen ?? [], cert: values.cert, key: values.key,
     admin: values.admin ?? '127.0.0.1:8081', adminToken: values['admin-token'] ?? process.env.AJPLB_ADMIN_TOKEN,
     check: values.check ?? false, dump: values.dump ?? false, verbose: values.verbose ?? false, probe: !(values['no-probe'] ?? false),
-    drainTimeoutSec: drain, procs: parseProcs(values.procs ?? '1'), maxBodyBytes: parseSize(values['max-body-size'] ?? '0'),
+    drainTimeoutSec: drain, procs: parseProcs(values.procs ?? '1'), procsMode, maxBodyBytes: parseSize(values['max-body-size'] ?? '0'),
     keepAliveTimeoutMs: values['keep-alive-timeout'] === undefined ? undefined : parseKeepAlive(values['keep-alive-timeout']), accessLog: values['access-log'] ?? 'stdout', logLevel: values['log-level'] ?? 'info',
   };
 }
@@ -199,7 +204,7 @@ export async function main(argv: string[]): Promise<number> {
     return errors > 0 ? 1 : 0;
   }
   // A --procs worker runs this same command line: the primary already printed the diagnostics.
-  const errors = cluster.isWorker ? config.diagnostics.filter((d) => d.severity === 'error').length : printDiagnostics(config, process.stderr);
+  const errors = isProcsWorker() ? config.diagnostics.filter((d) => d.severity === 'error').length : printDiagnostics(config, process.stderr);
   if (errors > 0) {
     process.stderr.write(`ajplb: not started: ${errors} configuration error(s)\n`);
     return 1;
@@ -229,7 +234,7 @@ async function runDemo(): Promise<number> {
 
 function procsParams(o: CliOptions, config: AppConfig): ProcsParams {
   return {
-    procs: o.procs, load: () => load(o), listen: (config) => listenSpecs(o, config), admin: o.admin, adminToken: o.adminToken,
+    procs: o.procs, procsMode: o.procsMode, load: () => load(o), listen: (config) => listenSpecs(o, config), admin: o.admin, adminToken: o.adminToken,
     drainTimeoutSec: o.drainTimeoutSec, maxBodyBytes: o.maxBodyBytes, keepAliveTimeoutMs: keepAliveMs(o, config), accessLog: o.accessLog, logLevel: o.logLevel,
     version: VERSION,
   };

@@ -10,6 +10,7 @@ import type { Forwarding } from './front/forward.js';
 import { sendError } from './front/errors.js';
 import { DEFAULT_LIMITS, FrontServer, type FrontHooks, type FrontLimits, type ListenSpec } from './front/server.js';
 import { Runtime } from './front/runtime.js';
+import type { SharedBalancers } from './front/targets.js';
 
 /** What observability plugs in; every method is optional so tests can run bare. */
 export interface DaemonObserver {
@@ -28,6 +29,8 @@ export interface DaemonOptions {
   observer?: DaemonObserver;
   /** Clock for the balancer; tests inject one. */
   now?: () => number;
+  /** --procs threads: the lb state shared by every serving thread, read at start and at each reload. */
+  sharedBalancers?: () => SharedBalancers | undefined;
 }
 
 export class Daemon implements FrontHooks {
@@ -36,13 +39,15 @@ export class Daemon implements FrontHooks {
   readonly addresses: AddressInfo[] = [];
   private readonly observer: DaemonObserver;
   private readonly now: () => number;
+  private readonly shared: () => SharedBalancers | undefined;
   private tick: NodeJS.Timeout | null = null;
   private stopping = false;
 
   constructor(opts: DaemonOptions) {
     this.observer = opts.observer ?? {};
     this.now = opts.now ?? Date.now;
-    this.runtime = Runtime.build(opts.config, undefined, this.now);
+    this.shared = opts.sharedBalancers ?? (() => undefined);
+    this.runtime = Runtime.build(opts.config, undefined, this.now, this.shared());
     this.front = new FrontServer(this.runtime, this, { ...DEFAULT_LIMITS, ...opts.limits });
   }
 
@@ -63,7 +68,7 @@ export class Daemon implements FrontHooks {
   reload(config: AppConfig): void {
     const previous = this.runtime;
     try {
-      const next = Runtime.build(config, previous, this.now);
+      const next = Runtime.build(config, previous, this.now, this.shared());
       this.runtime = next;
       this.front.swapRuntime(next);
       previous.retire(next);

@@ -108,7 +108,10 @@ export interface TargetSet {
  * Builds every worker in worker.list (and the ajp13 members of lbs). `previous` lets a reload keep pools and
  * balancer state of unchanged workers.
  */
-export function buildTargets(workers: WorkersConfig, previous?: TargetSet, now: () => number = Date.now): TargetSet {
+/** Per lb worker name, the shared memory every serving thread's balancer attaches to (--procs threads). */
+export type SharedBalancers = Readonly<Record<string, SharedArrayBuffer>>;
+
+export function buildTargets(workers: WorkersConfig, previous?: TargetSet, now: () => number = Date.now, shared?: SharedBalancers): TargetSet {
   const byName = new Map<string, Target>();
   const ajp = (name: string): AjpTarget | undefined => {
     const have = byName.get(name);
@@ -134,7 +137,8 @@ export function buildTargets(workers: WorkersConfig, previous?: TargetSet, now: 
       maintainSec: workers.maintainSec,
       now,
       // Same members: attach to the running state, so errors, lb values and status-page changes survive.
-      shared: carried?.balancer.sharedBuffer as SharedArrayBuffer | undefined,
+      // Otherwise, with --procs threads, the state the primary set up for every thread.
+      shared: (carried?.balancer.sharedBuffer as SharedArrayBuffer | undefined) ?? shared?.[w.name],
       hasFreeSlot: (i) => {
         const pool = members[i]?.pool;
         return pool === undefined || pool.busy < pool.options.size;

@@ -32,6 +32,31 @@ const AGGREGATOR: Record<string, 'max' | 'min'> = {
   ajplb_config_last_reload_success: 'min',
 };
 
+/**
+ * Families read from the balancer's lb state. Threads share that state, so each thread reports the same
+ * numbers: only the first thread's rows count, except a direct worker's (lb=""), which each thread has its own.
+ */
+const FROM_LB_STATE = new Set([
+  'ajplb_member_lb_value', 'ajplb_member_busy', 'ajplb_member_max_busy', 'ajplb_member_elected_total',
+  'ajplb_member_attempt_errors_total', 'ajplb_member_client_errors_total', 'ajplb_member_reply_timeouts_total',
+  'ajplb_member_request_bytes_total', 'ajplb_member_response_bytes_total', 'ajplb_lb_busy', 'ajplb_lb_max_busy',
+]);
+
+interface MetricJson {
+  name: string;
+  aggregator?: string;
+  values?: Array<{ labels?: Record<string, unknown> }>;
+}
+
+/** Threads: drop the lb-state rows every thread but the first reports, so summing counts them once. */
+function dropSharedRepeats(perWorker: MetricJson[][]): void {
+  for (const list of perWorker.slice(1)) {
+    for (const m of list) {
+      if (FROM_LB_STATE.has(m.name) && m.values !== undefined) m.values = m.values.filter((v) => v.labels?.['lb'] === '');
+    }
+  }
+}
+
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = `${JSON.stringify(value)}\n`;
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), 'Cache-Control': 'no-store' });
@@ -57,8 +82,8 @@ export class PrimaryAdmin {
     private readonly isDraining: () => boolean,
   ) {
     const f = fleet;
-    new Gauge({ name: 'ajplb_procs_workers', help: 'Serving processes (--procs) listening now.', registers: [this.own], collect() { this.set(f.ready().length); } });
-    new Counter({ name: 'ajplb_procs_worker_restarts_total', help: 'Serving processes that died and were started again.', registers: [this.own], collect() { this.reset(); this.inc(f.restarts); } });
+    new Gauge({ name: 'ajplb_procs_workers', help: 'Serving processes or threads (--procs) listening now.', registers: [this.own], collect() { this.set(f.ready().length); } });
+    new Counter({ name: 'ajplb_procs_worker_restarts_total', help: 'Serving processes or threads that died and were started again.', registers: [this.own], collect() { this.reset(); this.inc(f.restarts); } });
   }
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -100,18 +125,19 @@ export class PrimaryAdmin {
     } catch {
       // not JSON: no value to pass on
     }
-    await this.fleet.broadcastAction(a.action === 'lbfactor' ? { ...a, value: lbfactor } : a, from.pid);
+    await this.fleet.broadcastAction(a.action === 'lbfactor' ? { ...a, value: lbfactor } : a, from);
   }
 
   private async metrics(res: ServerResponse): Promise<void> {
-    const perWorker = (await this.fleet.metrics()) as Array<Array<{ name: string; aggregator?: string }>>;
+    const perWorker = (await this.fleet.metrics()) as MetricJson[][];
+    if (this.fleet.mode === 'threads') dropSharedRepeats(perWorker);
     for (const list of perWorker) {
       for (const m of list) {
         const a = AGGREGATOR[m.name];
         if (a !== undefined) m.aggregator = a;
       }
     }
-    const merged = Registry.merge([AggregatorRegistry.aggregate(perWorker), this.own]);
+    const merged = Registry.merge([AggregatorRegistry.aggregate(perWorker as Parameters<typeof AggregatorRegistry.aggregate>[0]), this.own]);
     const text = await merged.metrics();
     res.writeHead(200, { 'Content-Type': merged.contentType, 'Content-Length': String(Buffer.byteLength(text)), 'Cache-Control': 'no-store' });
     res.end(text);
@@ -122,13 +148,13 @@ export class PrimaryAdmin {
     const docs = await Promise.all(slots.map(async (s) => {
       try {
         const r = await loopbackRequest(s.adminPort, 'GET', '/api/status');
-        return r.status === 200 ? { pid: s.pid, doc: JSON.parse(r.body.toString('utf8')) as StatusDoc & Record<string, unknown> } : null;
+        return r.status === 200 ? { pid: s.pid, thread: s.thread, doc: JSON.parse(r.body.toString('utf8')) as StatusDoc & Record<string, unknown> } : null;
       } catch {
         return null;
       }
     }));
     const ok = docs.filter((d): d is NonNullable<typeof d> => d !== null);
     if (ok.length === 0) return sendJson(res, 503, { error: 'starting' });
-    sendJson(res, 200, mergeStatus(ok));
+    sendJson(res, 200, mergeStatus(ok, this.fleet.mode === 'threads'));
   }
 }

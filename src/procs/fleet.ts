@@ -1,21 +1,31 @@
-// The primary's workers: forking (and re-forking the ones that die), the start-up handshake that gives a new
-// worker the member errors and status-page actions the others already have, and the IPC fan-out.
+// The primary's workers (processes or threads, see children.ts): starting them (and replacing the ones that
+// die), the start-up handshake that gives a new worker the member errors and status-page actions the others
+// already have, and the message fan-out.
 
-import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { SharedBalancers } from '../front/targets.js';
 import { ActionLog, actionPath } from './actions.js';
+import { startChild, type Child } from './children.js';
+import type { ProcsMode } from './port-sharing.js';
 import { loopbackRequest } from './loopback.js';
 import { isMessage, type FromWorker, type MemberAction, type MemberEvent, type ToWorker } from './messages.js';
 
 export interface Slot {
   readonly index: number;
-  worker: Worker;
+  worker: Child;
   pid: number;
+  /** Threads only: the thread id (every thread has the primary's pid). */
+  thread: number | undefined;
   /** The worker's private admin port, 0 until it told us. */
   adminPort: number;
   ready: boolean;
   forkedAt: number;
+}
+
+/** How logs name a worker: its pid, and its thread id when it is a thread. */
+function who(slot: Slot): { worker: number; thread?: number } {
+  return slot.thread === undefined ? { worker: slot.pid } : { worker: slot.pid, thread: slot.thread };
 }
 
 /** A worker that dies this soon after its fork is re-forked after a pause, so a crash loop does not spin. */
@@ -39,6 +49,9 @@ export class Fleet {
     readonly size: number,
     private readonly log: Logger,
     private readonly adminToken: string | undefined,
+    readonly mode: ProcsMode = 'processes',
+    /** Threads: the current shared lb state, handed to each thread at its start. */
+    private readonly shared: () => SharedBalancers = () => ({}),
   ) {}
 
   /** Forks every worker; resolves when all listen, rejects when one dies or fails first. */
@@ -71,9 +84,9 @@ export class Fleet {
   }
 
   /** Takes `a` in every worker but the one it came from, and remembers it for workers started later. */
-  async broadcastAction(a: MemberAction, exceptPid: number): Promise<void> {
+  async broadcastAction(a: MemberAction, except: Slot | undefined): Promise<void> {
     this.actions.record(a);
-    await Promise.all(this.ready().filter((s) => s.pid !== exceptPid).map((s) => this.applyAction(s, a)));
+    await Promise.all(this.ready().filter((s) => s !== except).map((s) => this.applyAction(s, a)));
   }
 
   sendAll(m: ToWorker): void {
@@ -84,7 +97,7 @@ export class Fleet {
   stop(): Promise<void> {
     this.stopping = true;
     const done = new Promise<void>((resolve) => (this.exitedAll = resolve));
-    for (const s of this.slots) if (!s.worker.isDead()) s.worker.process.kill('SIGTERM');
+    for (const s of this.slots) s.worker.stop();
     this.checkAllExited();
     return done;
   }
@@ -92,16 +105,16 @@ export class Fleet {
   /** Last resort after the drain timeout: SIGKILL the workers still running. */
   kill(): void {
     this.stopping = true;
-    for (const s of this.slots) if (!s.worker.isDead()) s.worker.process.kill('SIGKILL');
+    for (const s of this.slots) s.worker.kill();
   }
 
   private fork(index: number): Slot {
-    const worker = cluster.fork({ AJPLB_PROC_INDEX: String(index) });
-    const slot: Slot = { index, worker, pid: worker.process.pid ?? 0, adminPort: 0, ready: false, forkedAt: Date.now() };
-    worker.on('message', (m: unknown) => {
+    const worker = startChild(this.mode, index, this.shared);
+    const slot: Slot = { index, worker, pid: worker.pid, thread: worker.thread, adminPort: 0, ready: false, forkedAt: Date.now() };
+    worker.onMessage((m: unknown) => {
       if (isMessage<FromWorker>(m)) void this.onMessage(slot, m);
     });
-    worker.once('exit', (code, signal) => this.onExit(slot, worker, code, signal));
+    worker.onExit((code, signal) => this.onExit(slot, worker, code, signal));
     return slot;
   }
 
@@ -125,21 +138,21 @@ export class Fleet {
         }
         return;
       case 'failed':
-        this.log.error({ worker: slot.pid, error: m.error }, 'worker failed to start');
+        this.log.error({ ...who(slot), error: m.error }, 'worker failed to start');
         return;
       case 'member-state':
         for (const e of m.events) this.memberState.set(`${e.lb}\0${e.member}`, e);
         for (const s of this.slots) if (s !== slot) this.send(s, m);
         return;
       case 'action':
-        await this.broadcastAction(m.action, slot.pid);
+        await this.broadcastAction(m.action, slot);
         return;
       case 'metrics':
         this.metricsWaiters.get(m.id)?.(m.metrics);
         this.metricsWaiters.delete(m.id);
         return;
       case 'reloaded':
-        if (!m.ok) this.log.error({ worker: slot.pid, error: m.error }, 'worker refused the reload');
+        if (!m.ok) this.log.error({ ...who(slot), error: m.error }, 'worker refused the reload');
         return;
     }
   }
@@ -149,13 +162,13 @@ export class Fleet {
     try {
       const r = await loopbackRequest(slot.adminPort, 'POST', actionPath(a), { authorization: `Bearer ${this.adminToken}` });
       // 409: "recover" on a member this worker does not hold in ERR; nothing to do.
-      if (r.status !== 200 && r.status !== 409) this.log.warn({ worker: slot.pid, ...a, status: r.status }, 'worker refused a status-page action');
+      if (r.status !== 200 && r.status !== 409) this.log.warn({ ...who(slot), ...a, status: r.status }, 'worker refused a status-page action');
     } catch (err) {
-      this.log.warn({ worker: slot.pid, ...a, err }, 'could not pass a status-page action to a worker');
+      this.log.warn({ ...who(slot), ...a, err }, 'could not pass a status-page action to a worker');
     }
   }
 
-  private onExit(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
+  private onExit(slot: Slot, worker: Child, code: number | null, signal: string | null): void {
     if (slot.worker !== worker) return;
     slot.ready = false;
     if (this.stopping) {
@@ -163,11 +176,11 @@ export class Fleet {
       return;
     }
     if (this.startup !== null) {
-      this.startup.reject(new Error(`worker ${slot.pid} exited during start-up (code ${code}, signal ${signal})`));
+      this.startup.reject(new Error(`worker ${slot.thread === undefined ? slot.pid : `thread ${slot.thread}`} exited during start-up (code ${code}, signal ${signal})`));
       this.startup = null;
       return;
     }
-    this.log.error({ worker: slot.pid, code, signal }, 'worker died; starting another');
+    this.log.error({ ...who(slot), code, signal }, 'worker died; starting another');
     this.restarts++;
     const refork = (): void => {
       if (this.stopping) return;
@@ -179,10 +192,10 @@ export class Fleet {
   }
 
   private checkAllExited(): void {
-    if (this.exitedAll !== null && this.slots.every((s) => s.worker.isDead())) this.exitedAll();
+    if (this.exitedAll !== null && this.slots.every((s) => s.worker.dead)) this.exitedAll();
   }
 
   private send(slot: Slot, m: ToWorker): void {
-    if (slot.worker.isConnected()) slot.worker.send(m);
+    slot.worker.send(m);
   }
 }

@@ -1,19 +1,17 @@
-// --procs N: several serving processes. The primary (no traffic) and the workers run the same command line;
-// node:cluster tells them apart. See primary.ts (admin, signals) and worker.ts (serving, member sync).
+// --procs N: several serving processes or threads. The primary (no traffic) and the workers run the same
+// command line; node:cluster or worker_threads tells them apart. See primary.ts (admin, signals), fleet.ts
+// (processes or threads) and worker.ts (serving, member sync).
 
 import cluster from 'node:cluster';
 import type { AppConfig } from '../config/types.js';
+import { inProcsThread, toPrimary } from './parent.js';
 import type { ProcsParams } from './params.js';
 
 export { parseProcs, type ProcsParams } from './params.js';
-
-/** True in a worker forked by a --procs primary (it must not print what the primary already printed). */
-export function isProcsWorker(): boolean {
-  return cluster.isWorker;
-}
+export { isProcsWorker } from './parent.js';
 
 export async function runProcs(p: ProcsParams, config: AppConfig): Promise<void> {
-  if (cluster.isPrimary) {
+  if (cluster.isPrimary && !inProcsThread) {
     const { runPrimary } = await import('./primary.js');
     return runPrimary(p, config);
   }
@@ -24,7 +22,6 @@ export async function runProcs(p: ProcsParams, config: AppConfig): Promise<void>
     // The IPC channel would keep a failed worker alive: say why and go, the primary decides what next.
     const error = err instanceof Error ? err.message : String(err);
     process.stderr.write(`ajplb worker ${process.pid}: ${error}\n`);
-    if (process.connected && process.send !== undefined) process.send({ ajplb: 'failed', error }, undefined, undefined, () => process.exit(2));
-    else process.exit(2);
+    toPrimary({ ajplb: 'failed', error }, () => process.exit(2));
   }
 }

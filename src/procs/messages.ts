@@ -2,8 +2,9 @@
 // never be mistaken for Node's own cluster messages.
 
 import type { AddressInfo } from 'node:net';
+import type { SharedBalancers } from '../front/targets.js';
 
-/** A member state change one process saw, for the others to adopt (cluster mode has no shared memory). */
+/** A member state change one process saw, for the others to adopt (threads share it anyway; processes cannot). */
 export interface MemberEvent {
   lb: string;
   member: string;
@@ -35,7 +36,10 @@ export type ToWorker =
   | { ajplb: 'go' }
   | { ajplb: 'member-state'; events: MemberEvent[] }
   | { ajplb: 'metrics-req'; id: number }
-  | { ajplb: 'reload' }
+  /** `shared`: threads only, the lb state for the new configuration (see shared-state.ts). */
+  | { ajplb: 'reload'; shared?: SharedBalancers }
+  /** Threads only (a thread gets no signals): drain and exit, as SIGTERM does to a process. */
+  | { ajplb: 'stop' }
   /** SIGUSR1 reached the primary: reopen the access log file. */
   | { ajplb: 'reopen-logs' }
   /** The primary refused a reload (invalid file): counted in every worker's reload metrics. */

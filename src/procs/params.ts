@@ -8,6 +8,8 @@ import type { ListenSpec } from '../front/server.js';
 export interface ProcsParams {
   /** Serving processes (> 1 here: 1 is the plain single-process path). */
   procs: number;
+  /** --procs-mode: auto, threads or processes (see port-sharing.ts procsMode). */
+  procsMode: string;
   /** Loads and validates the configuration files again (reload; each worker at start). */
   load(): AppConfig;
   listen(config: AppConfig): ListenSpec[];

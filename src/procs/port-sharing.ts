@@ -27,6 +27,22 @@ export function portSharing(ports: readonly number[], version = process.version,
   return kernelSpreads && nodeHasReusePort(version) && ports.every((p) => p !== 0) ? 'reuseport' : 'shared';
 }
 
+export type ProcsMode = 'processes' | 'threads';
+
+/**
+ * `--procs-mode`: threads (one lb state in shared memory, nothing relayed) wherever every thread can bind its
+ * own listener, since a thread cannot be handed a connection; processes otherwise, or when asked for.
+ */
+export function procsMode(requested: string, sharing: PortSharing, version = process.version): ProcsMode {
+  if (requested === 'processes') return 'processes';
+  if (requested === 'auto') return sharing === 'reuseport' ? 'threads' : 'processes';
+  if (requested !== 'threads') throw new Error(`--procs-mode: expected auto, threads or processes, got "${requested}"`);
+  if (sharing !== 'reuseport') {
+    throw new Error(`--procs-mode threads: each thread needs its own SO_REUSEPORT listener, which takes Node >= 22.12 on Linux and fixed ports (this is Node ${version}); use --procs-mode processes`);
+  }
+  return 'threads';
+}
+
 /** Set in the primary before the first fork: round robin on every platform (Windows defaults to the OS). */
 export function useRoundRobin(): void {
   cluster.schedulingPolicy = cluster.SCHED_RR;

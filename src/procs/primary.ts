@@ -1,6 +1,7 @@
-// The --procs primary: serves no traffic. It forks the workers (cluster shares each listening socket among
-// them: see port-sharing.ts), owns the public admin listener, checks a reload before any worker sees it, and turns
-// SIGTERM into a drain of every worker, exiting when the last one has.
+// The --procs primary: serves no traffic. It starts the workers: threads, each with its own SO_REUSEPORT
+// listener and one lb state for all (Node >= 22.12), or processes that cluster shares each listening socket
+// among (see port-sharing.ts). It owns the public admin listener, checks a reload before any worker sees it,
+// and turns SIGTERM into a drain of every worker, exiting when the last one has.
 
 import * as http from 'node:http';
 import type { AppConfig } from '../config/types.js';
@@ -10,7 +11,8 @@ import { Logs } from '../observe/logs.js';
 import { PrimaryAdmin } from './admin.js';
 import { Fleet } from './fleet.js';
 import type { ProcsParams } from './params.js';
-import { portSharing, useRoundRobin } from './port-sharing.js';
+import { portSharing, procsMode, useRoundRobin } from './port-sharing.js';
+import { SharedBalancerState } from './shared-state.js';
 
 /** Beyond the workers' own drain timeout, how long the primary waits before it SIGKILLs what is left. */
 const STOP_GRACE_MS = 5000;
@@ -20,8 +22,11 @@ export async function runPrimary(p: ProcsParams, config: AppConfig): Promise<voi
   const log = logs.logger.child({ role: 'primary' });
   // Certificates and addresses are checked here, before any worker starts.
   const sharing = portSharing(p.listen(config).map((s) => s.port));
-  useRoundRobin();
-  const fleet = new Fleet(p.procs, log, p.adminToken);
+  const mode = procsMode(p.procsMode, sharing);
+  if (mode === 'processes') useRoundRobin();
+  const lbState = new SharedBalancerState();
+  let shared = mode === 'threads' ? lbState.update(config.workers) : {};
+  const fleet = new Fleet(p.procs, log, p.adminToken, mode, () => shared);
   let draining = false;
 
   try {
@@ -30,7 +35,7 @@ export async function runPrimary(p: ProcsParams, config: AppConfig): Promise<voi
     fleet.kill();
     throw err;
   }
-  for (const a of fleet.addresses) log.info({ address: a.address, port: a.port, procs: p.procs, sharing }, 'listening');
+  for (const a of fleet.addresses) log.info({ address: a.address, port: a.port, procs: p.procs, mode, sharing }, 'listening');
 
   if (p.admin !== 'off') {
     const spec = parseListen(p.admin);
@@ -42,8 +47,10 @@ export async function runPrimary(p: ProcsParams, config: AppConfig): Promise<voi
 
   process.on('SIGHUP', () => {
     if (draining) return;
+    let next: AppConfig;
     try {
-      const errs = p.load().diagnostics.filter((x) => x.severity === 'error');
+      next = p.load();
+      const errs = next.diagnostics.filter((x) => x.severity === 'error');
       if (errs.length > 0) {
         for (const e of errs) log.error(formatDiagnostic(e));
         log.error('reload refused: the running configuration stays');
@@ -55,7 +62,18 @@ export async function runPrimary(p: ProcsParams, config: AppConfig): Promise<voi
       fleet.sendAll({ ajplb: 'reload-refused', error: String(err) });
       return;
     }
-    fleet.sendAll({ ajplb: 'reload' });
+    if (mode === 'threads') {
+      try {
+        shared = lbState.update(next.workers);
+      } catch (err) {
+        log.error({ err }, 'reload refused: the running configuration stays');
+        fleet.sendAll({ ajplb: 'reload-refused', error: String(err) });
+        return;
+      }
+      fleet.sendAll({ ajplb: 'reload', shared });
+    } else {
+      fleet.sendAll({ ajplb: 'reload' });
+    }
   });
   process.on('SIGUSR1', () => fleet.sendAll({ ajplb: 'reopen-logs' }));
   const stop = (signal: string): void => {

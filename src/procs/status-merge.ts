@@ -10,7 +10,10 @@ type Member = Lb['members'][number];
 
 export interface ProcStatus {
   pid: number;
-  lbs: Array<{ name: string; members: Array<{ name: string; state: string; activation: string; lbfactor: number; busy: number; electedTotal: number }> }>;
+  /** --procs threads: the thread's id (all threads share the pid). */
+  thread?: number;
+  /** Per member; `open` is this worker's own AJP connections (a worker that served has some). */
+  lbs: Array<{ name: string; members: Array<{ name: string; state: string; activation: string; lbfactor: number; busy: number; electedTotal: number; open: number }> }>;
 }
 
 const SUMMED = [
@@ -33,7 +36,12 @@ function addConnections(into: Member['connections'], from: Member['connections']
   for (const k of CONNECTIONS) into[k] += from[k];
 }
 
-function mergeMember(into: Member, from: Member): void {
+function mergeMember(into: Member, from: Member, shared: boolean): void {
+  if (shared) {
+    // Threads attach to one lb state: every one reports the same counters; only connections are their own.
+    addConnections(into.connections, from.connections);
+    return;
+  }
   for (const k of SUMMED) into[k] += from[k];
   into.maxBusy = Math.max(into.maxBusy, from.maxBusy);
   into.state = worst(SEVERITY, into.state, from.state);
@@ -60,18 +68,22 @@ function recount(lb: Lb): void {
   lb.usableMembers = usable;
 }
 
-function procView(pid: number, doc: Doc): ProcStatus {
+function procView(pid: number, thread: number | undefined, doc: Doc): ProcStatus {
   return {
     pid,
+    ...(thread === undefined ? {} : { thread }),
     lbs: doc.lbs.map((lb) => ({
       name: lb.name,
-      members: lb.members.map((m) => ({ name: m.name, state: m.state, activation: m.activation, lbfactor: m.lbfactor, busy: m.busy, electedTotal: m.electedTotal })),
+      members: lb.members.map((m) => ({ name: m.name, state: m.state, activation: m.activation, lbfactor: m.lbfactor, busy: m.busy, electedTotal: m.electedTotal, open: m.connections?.open ?? 0 })),
     })),
   };
 }
 
-/** `docs` in a stable worker order; the first one gives everything that is not merged. */
-export function mergeStatus(docs: ReadonlyArray<{ pid: number; doc: Doc }>): Doc & { procs: ProcStatus[] } {
+/**
+ * `docs` in a stable worker order; the first one gives everything that is not merged. `shared`: the workers
+ * are threads over one lb state (--procs threads), so its counters are not added up.
+ */
+export function mergeStatus(docs: ReadonlyArray<{ pid: number; thread?: number; doc: Doc }>, shared = false): Doc & { procs: ProcStatus[] } {
   const first = docs[0];
   if (first === undefined) throw new Error('no worker status to merge');
   const merged = structuredClone(first.doc);
@@ -80,15 +92,15 @@ export function mergeStatus(docs: ReadonlyArray<{ pid: number; doc: Doc }>): Doc
     for (const lb of merged.lbs) {
       const other = doc.lbs.find((l) => l.name === lb.name);
       if (other === undefined) continue;
-      lb.busy += other.busy;
+      if (!shared) lb.busy += other.busy;
       lb.maxBusy = Math.max(lb.maxBusy, other.maxBusy);
       for (const m of lb.members) {
         const om = other.members.find((x) => x.name === m.name);
-        if (om !== undefined) mergeMember(m, om);
+        if (om !== undefined) mergeMember(m, om, shared);
       }
     }
     for (const w of merged.workers) addConnections(w.connections, doc.workers.find((x) => x.name === w.name)?.connections);
   }
   for (const lb of merged.lbs) recount(lb);
-  return { ...merged, procs: docs.map((d) => procView(d.pid, d.doc)) };
+  return { ...merged, procs: docs.map((d) => procView(d.pid, d.thread, d.doc)) };
 }

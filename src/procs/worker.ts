@@ -12,13 +12,14 @@ import { actionOfRequest } from './actions.js';
 import { MemberSync } from './member-sync.js';
 import { isMessage, type FromWorker, type MemberAction, type ToWorker } from './messages.js';
 import type { ProcsParams } from './params.js';
+import { inProcsThread, onPrimaryMessage, setSharedBalancers, sharedBalancers, toPrimary } from './parent.js';
 import { portSharing } from './port-sharing.js';
 
 /** How often a worker checks its members besides right after a failure (maintenance turns ERR into REC). */
 const SYNC_INTERVAL_MS = 1000;
 
 function send(m: FromWorker): void {
-  if (process.connected) process.send?.(m);
+  toPrimary(m);
 }
 
 /** The daemon's observer plus what --procs needs to see: failures (member sync) and status-page actions. */
@@ -69,27 +70,31 @@ export async function runWorker(p: ProcsParams, config: AppConfig): Promise<void
       process.exit(0);
     });
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  // The primary coordinates reloads; a SIGHUP sent to the whole process group must not kill (or double-reload) us.
-  process.on('SIGHUP', () => undefined);
+  // A thread gets no signals: the primary sends 'stop' instead.
+  if (!inProcsThread) {
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    // The primary coordinates reloads; a SIGHUP sent to the whole process group must not kill (or double-reload) us.
+    process.on('SIGHUP', () => undefined);
+  }
 
   const obs = createObservability({
     getRuntime: () => (daemon as Daemon).runtime, isDraining: () => draining, adminToken: p.adminToken, version: p.version,
     inFlight: () => daemon?.front.inFlight ?? 0, openConnections: () => daemon?.front.openConnections ?? 0,
     accessLog: p.accessLog === 'off' ? false : { destination: p.accessLog }, logLevel: p.logLevel,
   });
-  process.on('SIGUSR1', () => obs.reopenLogs());
+  if (!inProcsThread) process.on('SIGUSR1', () => obs.reopenLogs());
   const log = obs.logger;
   const sync = new MemberSync(() => (daemon as Daemon).runtime.targets, (events) => send({ ajplb: 'member-state', events }));
   const d: Daemon = new Daemon({
     config, listen: [], observer: procsObserver(obs, sync, () => d), limits: { maxBodyBytes: p.maxBodyBytes, keepAliveTimeoutMs: p.keepAliveTimeoutMs },
+    sharedBalancers: () => sharedBalancers,
   });
   daemon = d;
   obs.applyOverrides(d.runtime);
 
   const go = new Promise<void>((resolve) => {
-    process.on('message', (m: unknown) => {
+    onPrimaryMessage((m: unknown) => {
       if (!isMessage<ToWorker>(m)) return;
       switch (m.ajplb) {
         case 'go':
@@ -100,7 +105,10 @@ export async function runWorker(p: ProcsParams, config: AppConfig): Promise<void
           void obs.registry.getMetricsAsJSON().then((metrics) => send({ ajplb: 'metrics', id: m.id, metrics }));
           return;
         case 'reload':
+          if (m.shared !== undefined) setSharedBalancers(m.shared);
           return reload(p, d, obs);
+        case 'stop':
+          return stop('stop from the primary');
         case 'reopen-logs':
           return obs.reopenLogs();
         case 'reload-refused':
