@@ -1,7 +1,8 @@
-// --procs 2 with the real CLI (dist/cli.js) in a child process: two cluster workers behind one primary. The
-// traffic is split across both processes and still evenly across the members; a status-page action, a member
-// going to ERR in one process, a reload and a stop reach every process; a dead worker is replaced with the
-// state the others hold, and the workers never outlive the primary.
+// --procs 2 with the real CLI (dist/cli.js) in a child process, in both kinds: two cluster workers behind one
+// primary (this Node), and two threads with their own SO_REUSEPORT listeners over one shared lb state (a Node
+// >= 22.12, see reuseport-node.ts). The traffic is split across both workers and still evenly across the
+// members; a status-page action, a member going to ERR in one worker, a reload and a stop reach every worker;
+// a dead worker process is replaced with the state the others hold, and the workers never outlive the primary.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,9 @@ import { Pool, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAjpServer, type AjpServer } from '../../src/demo/ajp-server.js';
 import { freePort, routedHandler } from './front-helpers.js';
+import { reuseportNode } from './reuseport-node.js';
+
+type Mode = 'processes' | 'threads';
 
 const CLI = join(import.meta.dirname, '../../dist/cli.js');
 const TOKEN = 'procs-test-token';
@@ -52,10 +56,10 @@ function alive(pid: number): boolean {
   }
 }
 
-interface MemberView { name: string; state: string; activation: string; electedTotal: number }
+interface MemberView { name: string; state: string; activation: string; electedTotal: number; open?: number }
 interface StatusDoc {
   lbs: Array<{ name: string; members: MemberView[] }>;
-  procs: Array<{ pid: number; lbs: Array<{ name: string; members: MemberView[] }> }>;
+  procs: Array<{ pid: number; thread?: number; lbs: Array<{ name: string; members: MemberView[] }> }>;
 }
 
 interface Running {
@@ -68,10 +72,11 @@ interface Running {
   workerPids(): Promise<number[]>;
 }
 
-async function startCli(file: string, extraArgs: string[] = []): Promise<Running> {
+async function startCli(mode: Mode, file: string, extraArgs: string[] = []): Promise<Running> {
   const port = await freePort();
   const admin = await freePort();
-  const child = spawn(process.execPath, [CLI, '--workers', file, '--mount', '/*=lb', '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`,
+  const node = mode === 'threads' ? reuseportNode() : process.execPath;
+  const child = spawn(node, [CLI, '--procs-mode', mode, '--workers', file, '--mount', '/*=lb', '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`,
     '--admin-token', TOKEN, '--access-log', 'off', '--drain-timeout', '10', '--procs', '2', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -140,22 +145,24 @@ async function adminPost(admin: number, path: string): Promise<number> {
   return res.statusCode;
 }
 
-describe('--procs 2 (cluster)', () => {
+describe.each<Mode>(['processes', 'threads'])('--procs 2 (%s)', (mode) => {
   it('serves from both workers, splits 400 requests evenly over two members, and /metrics adds the workers up', async () => {
     const [b1, b2] = await backends(['b1', 'b2']);
-    const cli = await startCli(tempFile(workersFile([['b1', b1!.port], ['b2', b2!.port]])));
+    const cli = await startCli(mode, tempFile(workersFile([['b1', b1!.port], ['b2', b2!.port]])));
     const r = await traffic(cli.port, 400, 8);
     expect(r.failed).toEqual([]);
     expect(b1!.requests + b2!.requests).toBe(400);
     expect(Math.abs(b1!.requests - 200)).toBeLessThanOrEqual(20);
     const doc = await cli.status();
-    // Both processes served: each elected members itself.
+    // Both workers served: each opened AJP connections of its own (pools connect on demand).
     expect(doc.procs).toHaveLength(2);
     for (const p of doc.procs) {
-      const elected = p.lbs[0]!.members.reduce((s, m) => s + m.electedTotal, 0);
-      expect(elected, `worker ${p.pid}`).toBeGreaterThan(0);
+      const open = p.lbs[0]!.members.reduce((s, m) => s + (m.open ?? 0), 0);
+      expect(open, `worker ${p.pid}/${p.thread}`).toBeGreaterThan(0);
     }
+    // Processes each count their own elections and are added up; threads count into one shared state, once.
     expect(member(doc, 'b1')!.electedTotal + member(doc, 'b2')!.electedTotal).toBe(400);
+    expect(await metricSum(cli.admin, 'ajplb_member_elected_total{')).toBe(400);
     expect(await metricSum(cli.admin, 'ajplb_http_requests_total{')).toBe(400);
     expect(await metricSum(cli.admin, 'ajplb_procs_workers')).toBe(2);
     // A shared fact is not counted once per worker.
@@ -164,7 +171,7 @@ describe('--procs 2 (cluster)', () => {
 
   it('a member stopped through the admin API is stopped in every process: no traffic reaches it', async () => {
     const [b1, b2] = await backends(['b1', 'b2']);
-    const cli = await startCli(tempFile(workersFile([['b1', b1!.port], ['b2', b2!.port]])));
+    const cli = await startCli(mode, tempFile(workersFile([['b1', b1!.port], ['b2', b2!.port]])));
     expect(await adminPost(cli.admin, '/api/lb/lb/member/b2/stop')).toBe(200);
     const doc = await cli.status();
     for (const p of doc.procs) expect(member(p, 'b2')!.activation, `worker ${p.pid}`).toBe('STP');
@@ -183,7 +190,7 @@ describe('--procs 2 (cluster)', () => {
   it('an action on a status worker mounted in the front (reaching one process) is taken in every process', async () => {
     const [b1, b2] = await backends(['b1', 'b2']);
     const content = workersFile([['b1', b1!.port], ['b2', b2!.port]]).replace('worker.list=lb', 'worker.list=lb,jkstatus');
-    const cli = await startCli(tempFile(`${content}worker.jkstatus.type=status\n`), ['--mount', '/jkstatus/*=jkstatus']);
+    const cli = await startCli(mode, tempFile(`${content}worker.jkstatus.type=status\n`), ['--mount', '/jkstatus/*=jkstatus']);
     const res = await request(`http://127.0.0.1:${cli.port}/jkstatus/api/lb/lb/member/b1/disable`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.statusCode).toBe(200);
     await res.body.text();
@@ -198,7 +205,7 @@ describe('--procs 2 (cluster)', () => {
 
   it('a backend that goes away in one process is ERR in every process, and requests keep succeeding', async () => {
     const [b1, b2] = await backends(['b1', 'b2']);
-    const cli = await startCli(tempFile(workersFile([['b1', b1!.port], ['b2', b2!.port]])));
+    const cli = await startCli(mode, tempFile(workersFile([['b1', b1!.port], ['b2', b2!.port]])));
     expect((await traffic(cli.port, 40, 8)).failed).toEqual([]);
     await b2!.close();
     // One keep-alive connection: a single worker sees b2 fail; the other must learn it from its peer.
@@ -215,7 +222,7 @@ describe('--procs 2 (cluster)', () => {
   it('SIGHUP reloads every worker; a bad file is refused with file:line; SIGTERM drains and exits 0', async () => {
     const [b1, b2] = await backends(['b1', 'b2']);
     const file = tempFile(workersFile([['b1', b1!.port]]));
-    const cli = await startCli(file);
+    const cli = await startCli(mode, file);
     expect((await traffic(cli.port, 20, 4)).routes.get('b1')).toBe(20);
     writeFileSync(file, workersFile([['b1', b1!.port], ['b2', b2!.port]]));
     cli.child.kill('SIGHUP');
@@ -239,9 +246,39 @@ describe('--procs 2 (cluster)', () => {
     await expect.poll(() => pids.filter(alive), { timeout: 5000 }).toEqual([]);
   });
 
+  if (mode === 'threads') {
+    it('threads share one lb state: over sequential requests on new connections the members never differ by 2', async () => {
+      const [b1, b2] = await backends(['b1', 'b2']);
+      const cli = await startCli(mode, tempFile(workersFile([['b1', b1!.port], ['b2', b2!.port]])));
+      // The kernel spreads new connections over the threads' listeners by hash. With one lb value per member
+      // for all threads the lowest always wins, so the counts never drift apart by more than one (ties go to
+      // each thread's own scan offset, as mod_jk's next_offset is per process); with a lb value per thread,
+      // both threads would each send their first request to the same member.
+      const sequence: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        const res = await request(`http://127.0.0.1:${cli.port}/x`, { headers: { connection: 'close' } });
+        await res.body.text();
+        expect(res.statusCode).toBe(200);
+        sequence.push(String(res.headers['x-route']));
+      }
+      let drift = 0;
+      let maxDrift = 0;
+      for (const r of sequence) {
+        drift += r === 'b1' ? 1 : -1;
+        maxDrift = Math.max(maxDrift, Math.abs(drift));
+      }
+      expect(maxDrift, sequence.join(' ')).toBe(1);
+      const doc = await cli.status();
+      for (const p of doc.procs) expect(p.lbs[0]!.members.reduce((s, m) => s + (m.open ?? 0), 0), `thread ${p.thread}`).toBeGreaterThan(0);
+      expect(new Set(doc.procs.map((p) => p.thread)).size).toBe(2);
+    });
+    return;
+  }
+
+  // A thread cannot be killed from outside without its process: this one is for worker processes.
   it('a killed worker is replaced and starts with the stopped member; the workers die with the primary', async () => {
     const [b1, b2] = await backends(['b1', 'b2']);
-    const cli = await startCli(tempFile(workersFile([['b1', b1!.port], ['b2', b2!.port]])));
+    const cli = await startCli(mode, tempFile(workersFile([['b1', b1!.port], ['b2', b2!.port]])));
     expect(await adminPost(cli.admin, '/api/lb/lb/member/b2/stop')).toBe(200);
     const [victim, survivor] = await cli.workerPids();
     process.kill(victim!, 'SIGKILL');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeHasReusePort, portSharing } from '../../../src/procs/port-sharing.js';
+import { nodeHasReusePort, portSharing, procsMode } from '../../../src/procs/port-sharing.js';
 
 describe('port sharing between --procs workers', () => {
   it('knows which Node versions have listen({ reusePort })', () => {
@@ -17,5 +17,14 @@ describe('port sharing between --procs workers', () => {
     expect(portSharing([8080], 'v24.1.0', 'darwin')).toBe('shared');
     // Port 0 would give every worker a different ephemeral port.
     expect(portSharing([8080, 0], 'v24.1.0', 'linux')).toBe('shared');
+  });
+
+  it('runs threads where each can have its own listener, processes otherwise or when asked', () => {
+    expect(procsMode('auto', 'reuseport')).toBe('threads');
+    expect(procsMode('auto', 'shared')).toBe('processes');
+    expect(procsMode('processes', 'reuseport')).toBe('processes');
+    expect(procsMode('threads', 'reuseport')).toBe('threads');
+    expect(() => procsMode('threads', 'shared', 'v20.20.2')).toThrow(/Node >= 22\.12.*v20\.20\.2.*--procs-mode processes/);
+    expect(() => procsMode('fibers', 'reuseport')).toThrow(/auto, threads or processes/);
   });
 });
