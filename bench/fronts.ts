@@ -6,6 +6,7 @@ import { type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePorts, httpAnswers } from '../test/tomcat/harness/net.js';
+import { V8_FLAGS } from '../src/node-flags.js';
 import { APACHE_BIN, writeApacheRoot, workersProperties, type Backends } from './apache.js';
 import { spawnTracked, stopTracked, waitFor } from './procs.js';
 
@@ -36,6 +37,8 @@ export interface FrontOptions {
   ajplbProcs?: number | undefined;
   /** More ajplb flags, after the defaults so they win (bench/memory.ts: --admin, --keep-alive-timeout). */
   ajplbArgs?: string[] | undefined;
+  /** The node that runs ajplb (--ajplb-node: e.g. a Node >= 22.12, where --procs runs threads); default this one. */
+  ajplbNode?: string | undefined;
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -72,7 +75,11 @@ async function startAjplb(backend: Backend, opts: FrontOptions, dir: string, pro
   const [port] = (await freePorts(1)) as [number];
   const workers = join(dir, 'workers.properties');
   writeFileSync(workers, workersProperties(backend));
-  const args = [cli, '--workers', workers, '--listen', `127.0.0.1:${port}`, '--mount', '/*=lb',
+  // As the README, the Dockerfile and the systemd unit start it: with ajplb's V8 flags (src/node-flags.ts).
+  // AJPLB_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") adds flags to profile the front under the
+  // bench's load; Node refuses --cpu-prof in NODE_OPTIONS, and NODE_OPTIONS would reach the light backend too.
+  const nodeArgs = [...V8_FLAGS, ...(process.env['AJPLB_BENCH_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '')];
+  const args = [...nodeArgs, cli, '--workers', workers, '--listen', `127.0.0.1:${port}`, '--mount', '/*=lb',
     '--admin', 'off', '--access-log', 'off', '--log-level', 'warn'];
   if (procs !== undefined) args.push('--procs', procs);
   args.push(...(opts.ajplbArgs ?? []));
@@ -80,7 +87,7 @@ async function startAjplb(backend: Backend, opts: FrontOptions, dir: string, pro
   const out = openSync(log, 'a');
   let child: ChildProcess;
   try {
-    child = spawnTracked(process.execPath, args, {
+    child = spawnTracked(opts.ajplbNode ?? process.execPath, args, {
       cwd: dir, stdio: ['ignore', out, out], env: { ...process.env, NODE_ENV: 'production' },
     });
   } finally {

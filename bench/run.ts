@@ -10,6 +10,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { nodeHasReusePort } from '../src/procs/port-sharing.js';
 import { ajplbCli, startFront, type Backend, type FrontName } from './fronts.js';
 import { preflight } from './preflight.js';
 import { cpuSeconds, peakRssKiB } from './procstat.js';
@@ -28,7 +29,7 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean' }, rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' },
     only: { type: 'string' }, fronts: { type: 'string' }, backends: { type: 'string' }, 'all-conns': { type: 'boolean' },
-    'ajplb-procs': { type: 'string' }, threads: { type: 'string' }, 'no-install': { type: 'boolean' }, load: { type: 'string' },
+    'ajplb-procs': { type: 'string' }, 'ajplb-node': { type: 'string' }, threads: { type: 'string' }, 'no-install': { type: 'boolean' }, load: { type: 'string' },
   },
 });
 const quick = args.quick ?? false;
@@ -49,6 +50,19 @@ if (LOAD_TOOL !== 'h2load' && LOAD_TOOL !== 'wrk') throw new Error(`--load: h2lo
  * Tomcat's own HTTP connector sends no reason phrase ("HTTP/1.1 200 "), and h2load 1.52 then records no status
  * and counts every response as failed: straight to Tomcat, wrk measures.
  */
+/**
+ * The node ajplb runs on: by default a Node >= 22.12 (the Docker image's major; fetched by scripts/node-reuseport
+ * when this one is older), since that is where --procs runs threads over one lb state and where an operator
+ * should run it (Node 20 spends about 1.5x the CPU per request). `--ajplb-node this` measures this Node.
+ */
+function resolveAjplbNode(given: string | undefined): string {
+  if (given === 'this') return process.execPath;
+  if (given !== undefined) return given;
+  if (nodeHasReusePort(process.version)) return process.execPath;
+  return execFileSync(join(REPO, 'scripts', 'node-reuseport'), { encoding: 'utf8' }).trim();
+}
+const AJPLB_NODE = resolveAjplbNode(args['ajplb-node']);
+
 function toolFor(load: LoadSpec, front: FrontName): 'h2load' | 'wrk' {
   return load.keepAlive && LOAD_TOOL === 'h2load' && front !== 'tomcat_direct' ? 'h2load' : 'wrk';
 }
@@ -139,7 +153,7 @@ async function measure(round: number, scenario: Scenario, backend: Backend, fron
   const name = `${backend.name}-${scenario.id}-${front}`;
   let running;
   try {
-    running = await startFront(front, backend, { repo: REPO, scratch, ajplbProcs });
+    running = await startFront(front, backend, { repo: REPO, scratch, ajplbProcs, ajplbNode: AJPLB_NODE });
   } catch (err) {
     record.failure = `start: ${(err as Error).message.split('\n')[0]}`;
     appendFileSync(rawLog, `${(err as Error).message}\n`);
@@ -237,7 +251,8 @@ async function main(): Promise<number> {
     'warm-up s': warmupSec, 'measured s': durationSec, 'wrk threads': threads, cpus: cpus().length,
     'elapsed min': Number(((Date.now() - started) / 60_000).toFixed(1)),
     ajplb: `${version('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], /^(\S+)/)}${fronts.includes('ajplb') ? '' : ' (not run: dist/cli.js not runnable)'}`,
-    'ajplb procs': ajplbProcs ?? 'default', node: process.version,
+    'ajplb procs': ajplbProcs ?? 'default',
+    'ajplb node': version(AJPLB_NODE, ['--version'], /^(v\S+)/),
     apache: version('/usr/sbin/apache2', ['-v'], /Apache\/(\S+)/), 'mod_jk': debVersion('libapache2-mod-jk'),
     tomcat: debVersion('libtomcat10-java'), wrk: debVersion('wrk'), h2load: debVersion('nghttp2-client'),
     'load tool': LOAD_TOOL === 'h2load' ? 'h2load (keep-alive), wrk (Connection: close, tomcat_direct)' : 'wrk',
@@ -263,7 +278,7 @@ async function main(): Promise<number> {
 /** The ajplb front needs a built CLI; without one the others still run and the report says so. */
 function ajplbReady(): boolean {
   try {
-    execFileSync(process.execPath, [ajplbCli(REPO), '--version'], { stdio: 'ignore', timeout: 10_000 });
+    execFileSync(AJPLB_NODE, [ajplbCli(REPO), '--version'], { stdio: 'ignore', timeout: 10_000 });
     return true;
   } catch {
     log(`ajplb: ${ajplbCli(REPO)} --version failed; ajplb is left out of this run`);
