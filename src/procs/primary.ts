@@ -3,10 +3,12 @@
 // among (see port-sharing.ts). It owns the public admin listener, checks a reload before any worker sees it,
 // and turns SIGTERM into a drain of every worker, exiting when the last one has.
 
+import cluster from 'node:cluster';
 import * as http from 'node:http';
 import type { AppConfig } from '../config/types.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
 import { parseListen } from '../listen.js';
+import { applyV8FlagsToNewThreads, withV8Flags } from '../node-flags.js';
 import { Logs } from '../observe/logs.js';
 import { PrimaryAdmin } from './admin.js';
 import { Fleet } from './fleet.js';
@@ -23,7 +25,12 @@ export async function runPrimary(p: ProcsParams, config: AppConfig): Promise<voi
   // Certificates and addresses are checked here, before any worker starts.
   const sharing = portSharing(p.listen(config).map((s) => s.port));
   const mode = procsMode(p.procsMode, sharing);
-  if (mode === 'processes') useRoundRobin();
+  if (mode === 'processes') {
+    useRoundRobin();
+    cluster.setupPrimary({ execArgv: withV8Flags(process.execArgv) });
+  } else {
+    applyV8FlagsToNewThreads();
+  }
   const lbState = new SharedBalancerState();
   let shared = mode === 'threads' ? lbState.update(config.workers) : {};
   const fleet = new Fleet(p.procs, log, p.adminToken, mode, () => shared);
