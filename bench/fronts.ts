@@ -2,11 +2,12 @@
 // (so peak RSS belongs to that run): ajplb, Apache + mod_jk, Apache + mod_proxy_ajp, and Tomcat's own HTTP
 // connector as the ceiling (already running; nothing to start).
 
-import { type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePorts, httpAnswers } from '../test/tomcat/harness/net.js';
 import { V8_FLAGS } from '../src/node-flags.js';
+import { nodeHasReusePort } from '../src/procs/port-sharing.js';
 import { APACHE_BIN, writeApacheRoot, workersProperties, type Backends } from './apache.js';
 import { spawnTracked, stopTracked, waitFor } from './procs.js';
 
@@ -63,6 +64,18 @@ async function waitListening(child: ChildProcess, port: number, what: string, lo
     await stopTracked(child, 'SIGKILL');
     throw new Error(`${(err as Error).message}\n${logs.map((log) => `--- ${log}\n${tailOf(log)}`).join('\n')}`);
   }
+}
+
+/**
+ * The node ajplb runs on: by default a Node >= 22.12 (the Docker image's major; fetched by scripts/node-reuseport
+ * when this one is older), since that is where --procs runs threads over one lb state and where an operator
+ * should run it (Node 20 spends about 1.5x the CPU per request). `this` measures the bench's own Node.
+ */
+export function ajplbNode(repo: string, given: string | undefined): string {
+  if (given === 'this') return process.execPath;
+  if (given !== undefined) return given;
+  if (nodeHasReusePort(process.version)) return process.execPath;
+  return execFileSync(join(repo, 'scripts', 'node-reuseport'), { encoding: 'utf8' }).trim();
 }
 
 export function ajplbCli(repo: string): string {

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { tomcatAvailable } from '../test/tomcat/harness/env.js';
 import { startTomcat } from '../test/tomcat/harness/tomcat.js';
 import type { TomcatHandle } from '../test/tomcat/harness/types.js';
-import type { Backend } from './fronts.js';
+import { ajplbNode, type Backend } from './fronts.js';
 import type { CheckContext, CheckResult } from './memory/front.js';
 import { idleCheck } from './memory/idle.js';
 import { json, markdown } from './memory/report.js';
@@ -31,7 +31,7 @@ const RESULTS = join(REPO, 'bench', 'results');
 const CHECKS = ['upload', 'download', 'idle', 'soak'] as const;
 type CheckId = (typeof CHECKS)[number];
 
-const { values: args } = parseArgs({ options: { only: { type: 'string' }, 'soak-minutes': { type: 'string' }, threads: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { 'ajplb-node': { type: 'string' }, only: { type: 'string' }, 'soak-minutes': { type: 'string' }, threads: { type: 'string' } } });
 const only = (args.only ?? CHECKS.join(',')).split(',').map((id) => id.trim());
 const unknown = only.filter((id) => !(CHECKS as readonly string[]).includes(id));
 if (unknown.length > 0) throw new Error(`--only: unknown check(s) ${unknown.join(', ')}; known: ${CHECKS.join(', ')}`);
@@ -104,7 +104,7 @@ async function main(): Promise<number> {
   const rawDir = join(RESULTS, 'raw', stamp);
   mkdirSync(rawDir, { recursive: true });
   scratch = mkdtempSync(join(tmpdir(), 'ajplb-bench-memory-'));
-  const ctx: CheckContext = { repo: REPO, scratch, rawDir };
+  const ctx: CheckContext = { repo: REPO, scratch, rawDir, ajplbNode: ajplbNode(REPO, args['ajplb-node']) };
   const results: CheckResult[] = [];
 
   if (selected('upload') || selected('download')) {
@@ -129,7 +129,7 @@ async function main(): Promise<number> {
 
   const meta = {
     started: stamp.slice('memory-'.length), checks: only.join(','), 'soak minutes': soakMinutes,
-    ajplb: `${version('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'])}${dirty() ? ' + uncommitted changes' : ''}`, node: process.version,
+    ajplb: `${version('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'])}${dirty() ? ' + uncommitted changes' : ''}`, node: version(ctx.ajplbNode, ['--version']),
     cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`, 'memory GiB': Math.round(totalmem() / 2 ** 30),
     tomcat: version('dpkg-query', ['-W', '-f=${Version}', 'libtomcat10-java']), wrk: version('dpkg-query', ['-W', '-f=${Version}', 'wrk']),
   };

@@ -10,8 +10,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { nodeHasReusePort } from '../src/procs/port-sharing.js';
-import { ajplbCli, startFront, type Backend, type FrontName } from './fronts.js';
+import { ajplbCli, ajplbNode, startFront, type Backend, type FrontName } from './fronts.js';
 import { preflight } from './preflight.js';
 import { cpuSeconds, peakRssKiB } from './procstat.js';
 import { installCleanup } from './procs.js';
@@ -46,23 +45,12 @@ const BACKENDS = (args.backends ?? 'tomcat,light').split(',');
 const LOAD_TOOL = args.load ?? 'h2load';
 if (LOAD_TOOL !== 'h2load' && LOAD_TOOL !== 'wrk') throw new Error(`--load: h2load or wrk, not ${LOAD_TOOL}`);
 
+const AJPLB_NODE = ajplbNode(REPO, args['ajplb-node']);
+
 /**
  * Tomcat's own HTTP connector sends no reason phrase ("HTTP/1.1 200 "), and h2load 1.52 then records no status
  * and counts every response as failed: straight to Tomcat, wrk measures.
  */
-/**
- * The node ajplb runs on: by default a Node >= 22.12 (the Docker image's major; fetched by scripts/node-reuseport
- * when this one is older), since that is where --procs runs threads over one lb state and where an operator
- * should run it (Node 20 spends about 1.5x the CPU per request). `--ajplb-node this` measures this Node.
- */
-function resolveAjplbNode(given: string | undefined): string {
-  if (given === 'this') return process.execPath;
-  if (given !== undefined) return given;
-  if (nodeHasReusePort(process.version)) return process.execPath;
-  return execFileSync(join(REPO, 'scripts', 'node-reuseport'), { encoding: 'utf8' }).trim();
-}
-const AJPLB_NODE = resolveAjplbNode(args['ajplb-node']);
-
 function toolFor(load: LoadSpec, front: FrontName): 'h2load' | 'wrk' {
   return load.keepAlive && LOAD_TOOL === 'h2load' && front !== 'tomcat_direct' ? 'h2load' : 'wrk';
 }

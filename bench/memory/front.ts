@@ -15,6 +15,8 @@ export interface CheckContext {
   scratch: string;
   /** bench/results/raw/memory-<stamp>/: logs of each check (git-ignored). */
   rawDir: string;
+  /** The node that runs ajplb (bench/fronts.ts ajplbNode). */
+  ajplbNode: string;
 }
 
 export interface CheckResult {
@@ -92,7 +94,7 @@ export async function measured<T>(ctx: CheckContext, id: string, backend: Backen
   body: (m: Measured) => Promise<T>): Promise<MeasuredEnd<T>> {
   const [adminPort] = (await freePorts(1)) as [number];
   const front = await startFront('ajplb', backend, {
-    repo: ctx.repo, scratch: ctx.scratch, ajplbArgs: ['--admin', `127.0.0.1:${adminPort}`, ...flags],
+    repo: ctx.repo, scratch: ctx.scratch, ajplbNode: ctx.ajplbNode, ajplbArgs: ['--admin', `127.0.0.1:${adminPort}`, ...flags],
   });
   const pid = front.pids[0] as number;
   const sampler = new RssSampler(pid);
