@@ -18,6 +18,8 @@ export interface Backend extends Backends {
   name: 'tomcat' | 'light';
   /** Tomcat's HTTP connector on the was1 node, for the no-proxy ceiling (real Tomcat only). */
   direct?: { port: number; pid: number };
+  /** The backend's processes: their CPU per request shows whether a front makes the backend work harder. */
+  pids: number[];
 }
 
 export interface RunningFront {

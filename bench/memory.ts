@@ -81,7 +81,7 @@ function checkPrerequisites(): void {
 async function startTomcatBackend(): Promise<Backend> {
   linkWebappSources(REPO, join(REPO, 'bench', 'dist', 'test', 'tomcat', 'harness'));
   tomcat = await startTomcat({ jvmRoute: 'was1' });
-  return { name: 'tomcat', ajpPorts: [tomcat.ajpPort, tomcat.ajpPort] };
+  return { name: 'tomcat', ajpPorts: [tomcat.ajpPort, tomcat.ajpPort], pids: [tomcat.pid] };
 }
 
 async function runCheck(results: CheckResult[], id: string, check: () => Promise<CheckResult>): Promise<void> {

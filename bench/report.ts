@@ -16,6 +16,8 @@ export interface RunRecord {
   errorDetail?: Record<string, number>;
   /** CPU seconds of the front's process tree per 10 000 requests (for tomcat_direct: the serving JVM). */
   cpuPer10k: number;
+  /** CPU seconds of the backend's processes (both Tomcats, or the light backend) per 10 000 requests. */
+  backendCpuPer10k: number;
   peakRssMiB: number;
   bytesPerRequest: number;
 }
@@ -32,6 +34,7 @@ export interface Row {
   p999Ms: number;
   errors: number;
   cpuPer10k: number;
+  backendCpuPer10k: number;
   peakRssMiB: number;
 }
 
@@ -90,6 +93,7 @@ export function summarize(records: readonly RunRecord[], scenarioOrder: readonly
         p999Ms: median(ok.map((r) => r.latencyMs.p999)),
         errors: ok.reduce((sum, r) => sum + r.errors, 0),
         cpuPer10k: median(ok.map((r) => r.cpuPer10k)),
+        backendCpuPer10k: median(ok.map((r) => r.backendCpuPer10k ?? Number.NaN)),
         peakRssMiB: Math.max(0, ...ok.map((r) => r.peakRssMiB)),
       });
     }
@@ -132,16 +136,17 @@ export function markdown(
   out.push(Object.entries(meta).map(([key, value]) => `- ${key}: ${String(value)}`).join('\n'), '');
   out.push('Medians over rounds. CPU = seconds of the front\'s processes (all of them, children included) per 10 000',
     'requests; for tomcat_direct it is the serving JVM, which is also the application. RSS = peak (VmHWM) summed over',
-    'the front\'s processes. errors = socket errors + HTTP status >= 400, summed over rounds.', '');
+    'the front\'s processes. errors = socket errors + HTTP status >= 400, summed over rounds. Backend CPU = seconds of',
+    'both Tomcat JVMs (or the light backend) per 10 000 requests: what the front\'s way of talking AJP costs them.', '');
   for (const backend of ['tomcat', 'light']) {
     const mine = rows.filter((r) => r.backend === backend);
     if (mine.length === 0) continue;
     out.push(`## Backend: ${backend === 'tomcat' ? 'two real Tomcat 10.1 (was1, was2)' : 'light AJP backend (fixed responses)'}`, '');
-    out.push('| scenario | front | req/s | p50 ms | p99 ms | p99.9 ms | errors | CPU s/10k req | peak RSS MiB | runs |');
-    out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    out.push('| scenario | front | req/s | p50 ms | p99 ms | p99.9 ms | errors | CPU s/10k req | backend CPU s/10k | peak RSS MiB | runs |');
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of mine) {
       const runs = r.failed > 0 ? `${r.runs - r.failed}/${r.runs} ⚠` : String(r.runs);
-      out.push(`| ${scenarioLabels.get(r.scenario) ?? r.scenario} | ${r.front} | ${thousands(r.reqPerSec)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.p999Ms, 2)} | ${r.errors} | ${fmt(r.cpuPer10k, 2)} | ${fmt(r.peakRssMiB, 0)} | ${runs} |`);
+      out.push(`| ${scenarioLabels.get(r.scenario) ?? r.scenario} | ${r.front} | ${thousands(r.reqPerSec)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.p999Ms, 2)} | ${r.errors} | ${fmt(r.cpuPer10k, 2)} | ${fmt(r.backendCpuPer10k, 2)} | ${fmt(r.peakRssMiB, 0)} | ${runs} |`);
     }
     out.push('');
   }

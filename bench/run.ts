@@ -98,6 +98,7 @@ async function startTomcats(): Promise<Backend> {
   return {
     name: 'tomcat', ajpPorts: [was1.ajpPort, was2.ajpPort],
     direct: { port: was1.httpPort as number, pid: was1.pid },
+    pids: [was1.pid, was2.pid],
   };
 }
 
@@ -135,7 +136,7 @@ async function measure(round: number, scenario: Scenario, backend: Backend, fron
   const record: RunRecord = {
     round, scenario: scenario.id, backend: backend.name, front, requests: 0, reqPerSec: Number.NaN,
     latencyMs: { p50: Number.NaN, p99: Number.NaN, p999: Number.NaN }, errors: 0, cpuPer10k: Number.NaN,
-    peakRssMiB: Number.NaN, bytesPerRequest: 0,
+    backendCpuPer10k: Number.NaN, peakRssMiB: Number.NaN, bytesPerRequest: 0,
   };
   const rawLog = join(rawDir, `${backend.name}-${scenario.id}-${front}-r${round}.log`);
   const name = `${backend.name}-${scenario.id}-${front}`;
@@ -153,8 +154,10 @@ async function measure(round: number, scenario: Scenario, backend: Backend, fron
     const load = spec(scenario, sessionCookies, durationSec);
     if (warmupSec > 0) await runLoad(running.port, name, { ...load, durationSec: warmupSec }, front);
     const cpuBefore = cpuSeconds(running.pids);
+    const backendCpuBefore = cpuSeconds(backend.pids);
     const { result, output } = await runLoad(running.port, name, load, front);
     const cpu = cpuSeconds(running.pids) - cpuBefore;
+    const backendCpu = cpuSeconds(backend.pids) - backendCpuBefore;
     appendFileSync(rawLog, output);
     record.requests = result.requests;
     record.reqPerSec = result.requests / result.durationSec;
@@ -162,6 +165,7 @@ async function measure(round: number, scenario: Scenario, backend: Backend, fron
     record.errors = result.errors;
     if (result.errors > 0) record.errorDetail = result.errorDetail;
     record.cpuPer10k = result.requests > 0 ? (cpu * 10_000) / result.requests : Number.NaN;
+    record.backendCpuPer10k = result.requests > 0 ? (backendCpu * 10_000) / result.requests : Number.NaN;
     record.peakRssMiB = front === 'tomcat_direct' ? Number.NaN : peakRssKiB(running.pids) / 1024;
     record.bytesPerRequest = result.requests > 0 ? Math.round(result.bytes / result.requests) : 0;
     if (record.bytesPerRequest < scenario.minBodyBytes) {

@@ -124,7 +124,7 @@ export async function startLightBackend(script: string, log: string): Promise<Li
   });
   child.stdout?.on('data', (chunk: Buffer) => writeFileSync(log, chunk, { flag: 'a' }));
   return {
-    backend: { name: 'light', ajpPorts: ports },
+    backend: { name: 'light', ajpPorts: ports, pids: child.pid === undefined ? [] : [child.pid] },
     child,
     stop: async () => {
       child.stdin?.end();
