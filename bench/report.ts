@@ -93,7 +93,7 @@ export function summarize(records: readonly RunRecord[], scenarioOrder: readonly
         p999Ms: median(ok.map((r) => r.latencyMs.p999)),
         errors: ok.reduce((sum, r) => sum + r.errors, 0),
         cpuPer10k: median(ok.map((r) => r.cpuPer10k)),
-        backendCpuPer10k: median(ok.map((r) => r.backendCpuPer10k ?? Number.NaN)),
+        backendCpuPer10k: median(ok.map((r) => r.backendCpuPer10k)),
         peakRssMiB: Math.max(0, ...ok.map((r) => r.peakRssMiB)),
       });
     }

@@ -33,6 +33,7 @@ describe('StreamBodySource', () => {
     ['64 KiB reads', 65_536],
     ['reads smaller than a packet', 3_000],
     ['reads of exactly one packet', PACKET],
+    ['100-byte reads', 100],
   ])('fills every packet but the last, whatever the client chunks (%s)', async (_, chunkSize) => {
     const data = bytes(1024 * 1024 + 123);
     const stream = new PassThrough({ highWaterMark: chunkSize });
@@ -77,5 +78,21 @@ describe('StreamBodySource', () => {
     const all = await drain(source, PACKET);
     expect(Buffer.concat(all).equals(data)).toBe(true);
     expect(source.rewind()).toBe(false);
+  });
+
+  it('hands out a packet being filled in order when Tomcat then asks for less than it holds', async () => {
+    const data = bytes(3000);
+    const stream = new PassThrough();
+    const source = new StreamBodySource(stream);
+    expect(source.read(PACKET)).toBeNull();
+    stream.write(data);
+    await new Promise<void>((resolve) => source.waitReadable(resolve));
+    // The 3000 bytes become the start of a packet, which waits for more of the body.
+    expect(source.read(PACKET)).toBeNull();
+    const packets: Buffer[] = [Buffer.from(source.read(1000) as Buffer)];
+    stream.end(data);
+    packets.push(...(await drain(source, 1000)));
+    expect(packets.map((p) => p.length)).toEqual([1000, 1000, 1000, 1000, 1000, 1000]);
+    expect(Buffer.concat(packets).equals(Buffer.concat([data, data]))).toBe(true);
   });
 });
