@@ -20,6 +20,11 @@ export interface ExchangeSink {
   onError(err: AjpError, progress: ExchangeProgress): void;
   /** The callbacks caused by one socket read are over (called after onComplete/onError too). */
   onBatchEnd?(): void;
+  /**
+   * Asked after onBatchEnd: true when no body chunk of that batch is referenced any more (all of it already
+   * copied into the kernel), so the connection may read the next bytes into the same buffer. Absent = false.
+   */
+  chunksReleased?(): boolean;
 }
 
 /** How far an exchange got before it failed: the input of every retry decision. */
@@ -54,6 +59,34 @@ const enum State { Idle, Exchange, Ping, Closed }
 // end (they are small error pages) so that case can be reported as such rather than passed on.
 const HELD_403_LIMIT = 16 * 1024;
 
+/**
+ * Node would read every chunk into a fresh 64 KiB buffer; glibc hands such short-lived blocks back to the kernel
+ * and takes them again, so each read of a large download page-faulted its buffer in anew (~30 % of ajplb's CPU
+ * on 1 MiB responses). A connection instead keeps one buffer and reads into it again as long as the sink says
+ * the last read's chunks were written through. It starts small (most responses fit) and grows to Node's read
+ * size the first time a read fills it.
+ */
+export const READ_BUFFER_SIZE = 64 * 1024;
+export const FIRST_READ_BUFFER_SIZE = 16 * 1024;
+
+/** The socket's onread hooks, made before the connection exists (onread is fixed when the socket is made). */
+export class ReadTarget {
+  /** Where the socket's next read goes: Node asks (nextBuffer) after every read. */
+  buffer: Buffer = Buffer.allocUnsafeSlow(FIRST_READ_BUFFER_SIZE);
+  conn: AjpConnection | null = null;
+  readonly nextBuffer = (): Buffer => this.buffer;
+  readonly onRead = (nread: number, into: Uint8Array): boolean => {
+    this.conn?.onChunk((into as Buffer).subarray(0, nread));
+    if (nread === into.length && this.buffer.length < READ_BUFFER_SIZE) this.buffer = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
+    return true; // backpressure pauses the socket itself (AjpConnection.onBody)
+  };
+
+  /** The last read's bytes are still referenced: leave them be, read on into a new buffer. */
+  retire(): void {
+    this.buffer = Buffer.allocUnsafeSlow(this.buffer.length);
+  }
+}
+
 export class AjpConnection implements ResponseHandler {
   readonly socket: net.Socket;
   readonly options: ConnectionOptions;
@@ -76,18 +109,25 @@ export class AjpConnection implements ResponseHandler {
   private pingCallback: ((err: AjpError | undefined) => void) | null = null;
   private held403: { reason: string; headers: string[]; body: Buffer[]; size: number } | null = null;
   private secretSent = false;
+  /** Reused read buffer (null: chunks arrive as 'data' events in fresh buffers). */
+  private readonly reads: ReadTarget | null;
+  /** A body chunk of the current read went to the sink. */
+  private lent = false;
   /** Exchanges completed on this socket. */
   uses = 0;
   /** Date.now() when the connection last went idle. */
   idleSince = Date.now();
 
-  constructor(socket: net.Socket, options: ConnectionOptions) {
+  /** `reads`: the socket was made with onread hooks from this ReadTarget; without, it reads as a stream. */
+  constructor(socket: net.Socket, options: ConnectionOptions, reads: ReadTarget | null = null) {
     this.socket = socket;
     this.options = options;
     this.decoder = new ResponseDecoder(options.maxPacketSize, this);
     this.sendBuffer = Buffer.allocUnsafe(options.maxPacketSize);
+    this.reads = reads;
     socket.setNoDelay(true);
-    socket.on('data', this.onData);
+    if (reads === null) socket.on('data', this.onData);
+    else reads.conn = this;
     socket.on('close', this.onSocketClose);
     socket.on('error', this.onSocketError);
   }
@@ -206,11 +246,13 @@ export class AjpConnection implements ResponseHandler {
   onBody(data: Buffer): void {
     const held = this.held403;
     if (held !== null) {
-      held.body.push(data);
+      // Copied: the read buffer is reused once this read is handled.
+      held.body.push(Buffer.from(data));
       held.size += data.length;
       if (held.size > HELD_403_LIMIT) this.releaseHeld403();
       return;
     }
+    this.lent = true;
     if (this.sink?.onBody(data) === false && !this.paused) {
       this.paused = true;
       this.socket.pause();
@@ -279,12 +321,26 @@ export class AjpConnection implements ResponseHandler {
     if (this.state === State.Exchange) this.sendBodyPacket(this.pendingBodyMax);
   };
 
+  /** One read into the reused buffer. */
+  onChunk(chunk: Buffer): void {
+    this.onData(chunk);
+    if (this.lent) {
+      this.lent = false;
+      // The sink still holds some of these bytes: they stay in this buffer, and the next read gets a new one.
+      if (this.lastSink?.chunksReleased?.() !== true) this.reads?.retire();
+    }
+    this.lastSink = null;
+  }
+
+  private lastSink: ExchangeSink | null = null;
+
   private readonly onData = (chunk: Buffer): void => {
     if (this.state === State.Exchange || this.state === State.Ping) {
       if (this.timer !== null) this.timer.refresh();
       // Everything one socket read produces (often headers, body and END together) reaches the sink as one
       // batch, so it can hand the client one write instead of three.
       const sink = this.sink;
+      this.lastSink = sink;
       let err: AjpError | undefined;
       try {
         err = this.decoder.execute(chunk);
@@ -431,7 +487,11 @@ export function connectAjp(
   opts: ConnectionOptions & { connectTimeoutMs: number; keepAlive: boolean; localAddress?: string | undefined },
 ): Promise<AjpConnection> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, noDelay: true, keepAlive: opts.keepAlive, localAddress: opts.localAddress || undefined });
+    const reads = new ReadTarget();
+    const socket = net.connect({
+      host, port, noDelay: true, keepAlive: opts.keepAlive, localAddress: opts.localAddress || undefined,
+      onread: { buffer: reads.nextBuffer, callback: reads.onRead },
+    });
     let timer: NodeJS.Timeout | null = null;
     const fail = (err: Error): void => {
       if (timer !== null) clearTimeout(timer);
@@ -445,7 +505,7 @@ export function connectAjp(
     socket.once('connect', () => {
       if (timer !== null) clearTimeout(timer);
       socket.off('error', fail);
-      resolve(new AjpConnection(socket, opts));
+      resolve(new AjpConnection(socket, opts, reads));
     });
   });
 }

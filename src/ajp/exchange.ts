@@ -112,6 +112,10 @@ export class WorkerExchange implements ExchangeSink {
     this.batchSink?.onBatchEnd?.();
   }
 
+  chunksReleased(): boolean {
+    return this.batchSink?.chunksReleased?.() === true;
+  }
+
   onComplete(): void {
     this.conn = null;
     const sink = this.sink;

@@ -186,6 +186,11 @@ export class Forwarding implements ExchangeSink {
     }
   }
 
+  /** Nothing is left queued in Node for the client: every body byte handed over is in the kernel. */
+  chunksReleased(): boolean {
+    return this.res.writableLength === 0;
+  }
+
   onFlush(): void {
     if (!this.res.headersSent) this.res.flushHeaders();
   }

@@ -9,6 +9,13 @@ import { startDaemon, type Daemon, type DaemonObserver } from '../../src/daemon.
 import type { FrontLimits } from '../../src/front/server.js';
 import { headerOf, startAjpServer, type AjpHandler, type AjpServer } from '../../src/demo/ajp-server.js';
 
+/** `length` bytes where byte i is i mod 251: any byte lost, repeated or moved shows. */
+export function patternBytes(length: number): Buffer {
+  const bytes = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) bytes[i] = i % 251;
+  return bytes;
+}
+
 /** A fake Tomcat: answers /echo-like JSON with its route, sets a routed session cookie on /login. */
 export function routedHandler(route: string): AjpHandler {
   return async (req, reply) => {
@@ -17,6 +24,13 @@ export function routedHandler(route: string): AjpHandler {
       return;
     }
     if (req.uri === '/hang') return;
+    if (req.uri.startsWith('/pattern/')) {
+      const bytes = patternBytes(Number(req.uri.slice(9)));
+      reply.sendHeaders(200, ['Content-Length', String(bytes.length)]);
+      for (let off = 0; off < bytes.length; off += 64 * 1024) reply.write(bytes.subarray(off, off + 64 * 1024));
+      reply.end(true);
+      return;
+    }
     if (req.uri.startsWith('/status/')) {
       reply.sendHeaders(Number(req.uri.slice(8)), ['X-Route', route]);
       reply.end(true);

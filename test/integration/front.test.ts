@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { rawRequest, startFront, type FrontFixture } from './front-helpers.js';
+import * as net from 'node:net';
+import { patternBytes, rawRequest, startFront, type FrontFixture } from './front-helpers.js';
 
 let fx: FrontFixture | null = null;
 afterEach(async () => {
@@ -53,6 +54,35 @@ describe('front server over fake backends', () => {
     const j = (await res.body.json()) as Record<string, unknown>;
     expect(j.length).toBe(data.length);
     expect(j.sha256).toBe(createHash('sha256').update(data).digest('hex'));
+  });
+
+  it('streams large downloads intact to a fast and a slow reader at once (reused AJP read buffers)', async () => {
+    fx = await startFront(['b1']);
+    const size = 8 * 1024 * 1024;
+    const expected = createHash('sha256').update(patternBytes(size)).digest('hex');
+    const fast = (async () => {
+      const res = await request(`${(fx as FrontFixture).base}/pattern/${size}`);
+      return createHash('sha256').update(Buffer.from(await res.body.arrayBuffer())).digest('hex');
+    })();
+    // The slow reader takes one chunk per event-loop turn, so ajplb's writes to it back up and it must keep
+    // the AJP bytes it could not write yet out of the buffer the next read goes into.
+    const slow = new Promise<string>((resolve, reject) => {
+      const socket = net.connect((fx as FrontFixture).port, '127.0.0.1');
+      const parts: Buffer[] = [];
+      socket.on('error', reject);
+      socket.on('data', (chunk) => {
+        parts.push(chunk);
+        socket.pause();
+        setImmediate(() => socket.resume());
+      });
+      socket.on('end', () => {
+        const all = Buffer.concat(parts);
+        resolve(createHash('sha256').update(all.subarray(all.indexOf('\r\n\r\n') + 4)).digest('hex'));
+      });
+      socket.write(`GET /pattern/${size} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    });
+    expect(await fast).toBe(expected);
+    expect(await slow).toBe(expected);
   });
 
   it('fails over when a member is gone, with no failed request', async () => {
