@@ -8,6 +8,7 @@ import { BODY_PACKET_OVERHEAD, CPING_PACKET, EMPTY_BODY_PACKET } from './constan
 import { ResponseDecoder, type ResponseHandler } from './decode.js';
 import { encodeForwardRequest, writeBodyPacketHeader, type ForwardRequest } from './encode.js';
 import { AjpError, type AjpErrorCode } from './errors.js';
+import { ReadTarget } from './read-buffer.js';
 
 /** What the caller gets back from an exchange. Implemented by the front server's per-request object. */
 export interface ExchangeSink {
@@ -59,34 +60,6 @@ const enum State { Idle, Exchange, Ping, Closed }
 // end (they are small error pages) so that case can be reported as such rather than passed on.
 const HELD_403_LIMIT = 16 * 1024;
 
-/**
- * Node would read every chunk into a fresh 64 KiB buffer; glibc hands such short-lived blocks back to the kernel
- * and takes them again, so each read of a large download page-faulted its buffer in anew (~30 % of ajplb's CPU
- * on 1 MiB responses). A connection instead keeps one buffer and reads into it again as long as the sink says
- * the last read's chunks were written through. It starts small (most responses fit) and grows to Node's read
- * size the first time a read fills it.
- */
-export const READ_BUFFER_SIZE = 64 * 1024;
-export const FIRST_READ_BUFFER_SIZE = 16 * 1024;
-
-/** The socket's onread hooks, made before the connection exists (onread is fixed when the socket is made). */
-export class ReadTarget {
-  /** Where the socket's next read goes: Node asks (nextBuffer) after every read. */
-  buffer: Buffer = Buffer.allocUnsafeSlow(FIRST_READ_BUFFER_SIZE);
-  conn: AjpConnection | null = null;
-  readonly nextBuffer = (): Buffer => this.buffer;
-  readonly onRead = (nread: number, into: Uint8Array): boolean => {
-    this.conn?.onChunk((into as Buffer).subarray(0, nread));
-    if (nread === into.length && this.buffer.length < READ_BUFFER_SIZE) this.buffer = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
-    return true; // backpressure pauses the socket itself (AjpConnection.onBody)
-  };
-
-  /** The last read's bytes are still referenced: leave them be, read on into a new buffer. */
-  retire(): void {
-    this.buffer = Buffer.allocUnsafeSlow(this.buffer.length);
-  }
-}
-
 export class AjpConnection implements ResponseHandler {
   readonly socket: net.Socket;
   readonly options: ConnectionOptions;
@@ -113,6 +86,8 @@ export class AjpConnection implements ResponseHandler {
   private readonly reads: ReadTarget | null;
   /** A body chunk of the current read went to the sink. */
   private lent = false;
+  /** The sink of the read being handled (the exchange may end, and drop its sink, within the read). */
+  private lastSink: ExchangeSink | null = null;
   /** Exchanges completed on this socket. */
   uses = 0;
   /** Date.now() when the connection last went idle. */
@@ -326,13 +301,12 @@ export class AjpConnection implements ResponseHandler {
     this.onData(chunk);
     if (this.lent) {
       this.lent = false;
-      // The sink still holds some of these bytes: they stay in this buffer, and the next read gets a new one.
+      // Unless the sink vouches that nothing of this read is still queued, the bytes stay where they are and
+      // the next read goes into a new buffer.
       if (this.lastSink?.chunksReleased?.() !== true) this.reads?.retire();
     }
     this.lastSink = null;
   }
-
-  private lastSink: ExchangeSink | null = null;
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.state === State.Exchange || this.state === State.Ping) {

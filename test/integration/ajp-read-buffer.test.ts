@@ -1,4 +1,4 @@
-// AjpConnection reads into one reused buffer (src/ajp/connection.ts, ReadTarget). These tests pin both halves
+// AjpConnection reads into one reused buffer (src/ajp/read-buffer.ts). These tests pin both halves
 // of that bargain: the buffer really is reused when the sink says its chunks are gone, and it is never
 // overwritten under a sink that still holds them.
 
