@@ -82,27 +82,24 @@ export class AjpConnection implements ResponseHandler {
   private pingCallback: ((err: AjpError | undefined) => void) | null = null;
   private held403: { reason: string; headers: string[]; body: Buffer[]; size: number } | null = null;
   private secretSent = false;
-  /** Reused read buffer (null: chunks arrive as 'data' events in fresh buffers). */
-  private readonly reads: ReadTarget | null;
+  /** The buffer the socket reads into, reused while the sink lets go of each read's bytes. */
+  private readonly reads: ReadTarget;
   /** A body chunk of the current read went to the sink. */
   private lent = false;
-  /** The sink of the read being handled (the exchange may end, and drop its sink, within the read). */
-  private lastSink: ExchangeSink | null = null;
   /** Exchanges completed on this socket. */
   uses = 0;
   /** Date.now() when the connection last went idle. */
   idleSince = Date.now();
 
-  /** `reads`: the socket was made with onread hooks from this ReadTarget; without, it reads as a stream. */
-  constructor(socket: net.Socket, options: ConnectionOptions, reads: ReadTarget | null = null) {
+  /** `reads`: the onread hooks the socket was made with (connectAjp). */
+  constructor(socket: net.Socket, options: ConnectionOptions, reads: ReadTarget) {
     this.socket = socket;
     this.options = options;
     this.decoder = new ResponseDecoder(options.maxPacketSize, this);
     this.sendBuffer = Buffer.allocUnsafe(options.maxPacketSize);
     this.reads = reads;
     socket.setNoDelay(true);
-    if (reads === null) socket.on('data', this.onData);
-    else reads.conn = this;
+    reads.conn = this;
     socket.on('close', this.onSocketClose);
     socket.on('error', this.onSocketError);
   }
@@ -296,25 +293,24 @@ export class AjpConnection implements ResponseHandler {
     if (this.state === State.Exchange) this.sendBodyPacket(this.pendingBodyMax);
   };
 
-  /** One read into the reused buffer. */
+  /** One read into the reused buffer (ReadTarget calls this). */
   onChunk(chunk: Buffer): void {
-    this.onData(chunk);
+    const sink = this.handleRead(chunk);
     if (this.lent) {
       this.lent = false;
       // Unless the sink vouches that nothing of this read is still queued, the bytes stay where they are and
       // the next read goes into a new buffer.
-      if (this.lastSink?.chunksReleased?.() !== true) this.reads?.retire();
+      if (sink?.chunksReleased?.() !== true) this.reads.retire();
     }
-    this.lastSink = null;
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  /** Returns the sink the read went to (the exchange may end, and drop its sink, within the read). */
+  private handleRead(chunk: Buffer): ExchangeSink | null {
     if (this.state === State.Exchange || this.state === State.Ping) {
       if (this.timer !== null) this.timer.refresh();
       // Everything one socket read produces (often headers, body and END together) reaches the sink as one
       // batch, so it can hand the client one write instead of three.
       const sink = this.sink;
-      this.lastSink = sink;
       let err: AjpError | undefined;
       try {
         err = this.decoder.execute(chunk);
@@ -325,13 +321,14 @@ export class AjpConnection implements ResponseHandler {
       if (err !== undefined) this.destroy(err);
       else if (this.ended && this.state === State.Exchange) this.completeExchange();
       sink?.onBatchEnd?.();
-      return;
+      return sink;
     }
     if (this.state === State.Idle) {
       // Tomcat never speaks unasked: bytes on an idle socket mean it is out of step.
       this.destroy();
     }
-  };
+    return null;
+  }
 
   private completeExchange(): void {
     this.clearTimer();

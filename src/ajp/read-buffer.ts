@@ -6,14 +6,14 @@ export interface ChunkReader {
 }
 
 /**
- * Node would read every chunk into a fresh 64 KiB buffer; glibc hands such short-lived blocks back to the kernel
- * and takes them again, so each read of a large download page-faulted its buffer in anew (reusing one halved
- * ajplb's CPU per 1 MiB response). A connection instead keeps one buffer and reads into it again as long as the sink says
- * the last read's chunks were written through. It starts small (most responses fit) and grows to Node's read
- * size the first time a read fills it.
+ * Node would read every chunk into a fresh 64 KiB buffer; glibc hands such short-lived blocks back to the
+ * kernel and takes them again, so each read of a large download page-faulted its buffer in anew (reusing one
+ * halved ajplb's CPU per 1 MiB response). A connection instead keeps one buffer and reads into it again as long
+ * as the sink says the last read's chunks were written through. It starts small (most responses fit) and grows
+ * to Node's read size the first time a read fills it.
  */
-export const READ_BUFFER_SIZE = 64 * 1024;
-export const FIRST_READ_BUFFER_SIZE = 16 * 1024;
+const READ_BUFFER_SIZE = 64 * 1024;
+const FIRST_READ_BUFFER_SIZE = 16 * 1024;
 
 /** The socket's onread hooks, made before the connection exists (onread is fixed when the socket is made). */
 export class ReadTarget {

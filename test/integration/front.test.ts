@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
+import * as net from 'node:net';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import * as net from 'node:net';
 import { patternBytes, rawRequest, startFront, type FrontFixture } from './front-helpers.js';
 
 let fx: FrontFixture | null = null;
