@@ -53,8 +53,6 @@ export class FrontServer {
   private draining = false;
   private readonly vhostPorts = new Map<number, number>();
   inFlight = 0;
-  /** Responses being served: a drain tells their clients not to reuse the connection. */
-  private readonly live = new Set<http.ServerResponse>();
   private readonly idle: IdleConnections;
 
   constructor(runtime: Runtime, hooks: FrontHooks, limits: FrontLimits = DEFAULT_LIMITS) {
@@ -118,11 +116,10 @@ export class FrontServer {
 
   private readonly handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     this.inFlight++;
+    (res as ResponseWithFront)[kFront] = this;
     // Node never emits 'close' for a pipelined response still queued when its connection goes away; without
     // this, each one would count as in flight for ever (and hold a drain until its timeout).
-    if (this.idle.requestStarted(req.socket) > 0) untilConnectionGone(this, req.socket, res);
-    this.live.add(res);
-    (res as ResponseWithFront)[kFront] = this;
+    if (this.idle.requestStarted(req.socket, res) > 0) untilConnectionGone(this, req.socket, res);
     res.on('close', onResponseClose);
     if (this.draining) {
       res.setHeader('Connection', 'close');
@@ -163,11 +160,13 @@ export class FrontServer {
 
   /** Called once per response, from onResponseClose (or its connection's close, for a queued pipelined one). */
   responseClosed(res: http.ServerResponse): void {
-    if (!this.live.delete(res)) return;
+    const tracked = res as ResponseWithFront;
+    if (tracked[kFront] !== this) return;
+    tracked[kFront] = undefined;
     this.inFlight--;
     // Not res.socket: Node detaches it from a finished response before 'close', which left every answered
     // connection counted busy and never expired by the keep-alive sweep.
-    this.idle.requestEnded(res.req.socket);
+    this.idle.requestEnded(res.req.socket, res);
   }
 
   private reject(req: http.IncomingMessage, res: http.ServerResponse, status: number, why: string): void {
@@ -187,9 +186,7 @@ export class FrontServer {
     // Node keeps promising keep-alive on a closed server; a client taking the promise sends its next request on
     // a connection the drain is about to close, and that request fails unanswered. Connection: close instead.
     // Only the last answer on each connection: one earlier in a pipeline must not close it under those behind it.
-    const lastOnConnection = new Map<object, http.ServerResponse>();
-    for (const res of this.live) lastOnConnection.set(res.req.socket, res);
-    for (const res of lastOnConnection.values()) if (!res.headersSent) res.shouldKeepAlive = false;
+    for (const res of this.idle.currentResponses()) if (!res.headersSent) res.shouldKeepAlive = false;
     const until = Date.now() + deadlineMs;
     while (this.inFlight > 0 && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, 20));

@@ -66,11 +66,18 @@ export interface CliProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
 }
 
+export interface CliRuntime {
+  /** The node binary; default the one running the tests. */
+  node?: string;
+  /** Flags for that node, before the script. */
+  nodeArgs?: string[];
+}
+
 /** Spawns dist/cli.js and resolves once the admin listener is up; killed by PID (SIGKILL) in cleanup. */
-export async function startCli(cleanups: Cleanup[], workers: string, extraArgs: string[] = []): Promise<CliProcess> {
+export async function startCli(cleanups: Cleanup[], workers: string, extraArgs: string[] = [], runtime: CliRuntime = {}): Promise<CliProcess> {
   const port = await freePort();
   const admin = await freePort();
-  const child = spawn(process.execPath, [CLI, '--workers', workers, '--mount', '/*=lb', '--listen', `127.0.0.1:${port}`,
+  const child = spawn(runtime.node ?? process.execPath, [...(runtime.nodeArgs ?? []), CLI, '--workers', workers, '--mount', '/*=lb', '--listen', `127.0.0.1:${port}`,
     '--admin', `127.0.0.1:${admin}`, '--access-log', 'off', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error('could not spawn dist/cli.js (run npm run build first)');
   const pid = child.pid;
