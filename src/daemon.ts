@@ -10,7 +10,7 @@ import type { Forwarding } from './front/forward.js';
 import { sendError } from './front/errors.js';
 import { DEFAULT_LIMITS, FrontServer, type FrontHooks, type FrontLimits, type ListenSpec } from './front/server.js';
 import { Runtime } from './front/runtime.js';
-import type { SharedBalancers } from './front/targets.js';
+import { DEFAULT_TUNING, type AjpTuning, type SharedBalancers } from './front/targets.js';
 
 /** What observability plugs in; every method is optional so tests can run bare. */
 export interface DaemonObserver {
@@ -31,6 +31,8 @@ export interface DaemonOptions {
   now?: () => number;
   /** --procs threads: the lb state shared by every serving thread, read at start and at each reload. */
   sharedBalancers?: () => SharedBalancers | undefined;
+  /** ajplb's own AJP choices (command-line flags); default DEFAULT_TUNING. */
+  tuning?: AjpTuning;
 }
 
 export class Daemon implements FrontHooks {
@@ -40,6 +42,7 @@ export class Daemon implements FrontHooks {
   private readonly observer: DaemonObserver;
   private readonly now: () => number;
   private readonly shared: () => SharedBalancers | undefined;
+  private readonly tuning: AjpTuning;
   private tick: NodeJS.Timeout | null = null;
   private stopping = false;
 
@@ -47,7 +50,8 @@ export class Daemon implements FrontHooks {
     this.observer = opts.observer ?? {};
     this.now = opts.now ?? Date.now;
     this.shared = opts.sharedBalancers ?? (() => undefined);
-    this.runtime = Runtime.build(opts.config, undefined, this.now, this.shared());
+    this.tuning = opts.tuning ?? DEFAULT_TUNING;
+    this.runtime = Runtime.build(opts.config, undefined, this.now, this.shared(), this.tuning);
     this.front = new FrontServer(this.runtime, this, { ...DEFAULT_LIMITS, ...opts.limits });
   }
 
@@ -68,7 +72,7 @@ export class Daemon implements FrontHooks {
   reload(config: AppConfig): void {
     const previous = this.runtime;
     try {
-      const next = Runtime.build(config, previous, this.now, this.shared());
+      const next = Runtime.build(config, previous, this.now, this.shared(), this.tuning);
       this.runtime = next;
       this.front.swapRuntime(next);
       previous.retire(next);

@@ -12,6 +12,8 @@ export interface BodySource {
   read(max: number): Buffer | null;
   /** Register the one waiter to call when `read` may return non-null. */
   waitReadable(callback: () => void): void;
+  /** Forget the waiter: the exchange it belonged to is over. */
+  cancelWait(): void;
   /** Start again from the first byte for a retry; false when that is no longer possible. */
   rewind(): boolean;
   /** The stream failed (client went away): no more bytes will come. */
@@ -127,6 +129,10 @@ export class StreamBodySource implements BodySource {
     if (this.pending !== null || this.ended || this.failed !== undefined) this.wake();
   }
 
+  cancelWait(): void {
+    this.waiter = null;
+  }
+
   rewind(): boolean {
     if (this.packets > 1) return false;
     if (this.packets === 1) this.replaying = true;
@@ -186,6 +192,7 @@ export class BufferBodySource implements BodySource {
   waitReadable(callback: () => void): void {
     callback();
   }
+  cancelWait(): void {}
   rewind(): boolean {
     this.offset = 0;
     return true;

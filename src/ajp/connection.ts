@@ -4,9 +4,10 @@
 
 import * as net from 'node:net';
 import type { BodySource } from './body.js';
-import { BODY_PACKET_OVERHEAD, CPING_PACKET, EMPTY_BODY_PACKET } from './constants.js';
+import { BodyPump, type BodyPumpOwner } from './body-pump.js';
+import { CPING_PACKET } from './constants.js';
 import { ResponseDecoder, type ResponseHandler } from './decode.js';
-import { encodeForwardRequest, writeBodyPacketHeader, type ForwardRequest } from './encode.js';
+import { encodeForwardRequest, type ForwardRequest } from './encode.js';
 import { AjpError, type AjpErrorCode } from './errors.js';
 import { ReadTarget } from './read-buffer.js';
 
@@ -46,6 +47,8 @@ export interface ConnectionOptions {
   maxPacketSize: number;
   replyTimeoutMs: number;
   socketTimeoutMs: number;
+  /** Send request body one packet ahead of GET_BODY_CHUNK (see body-pump.ts); default off. */
+  bodyAhead?: boolean;
 }
 
 /** Told about the end of each exchange, so a pool can take the connection back or forget it. */
@@ -60,7 +63,7 @@ const enum State { Idle, Exchange, Ping, Closed }
 // end (they are small error pages) so that case can be reported as such rather than passed on.
 const HELD_403_LIMIT = 16 * 1024;
 
-export class AjpConnection implements ResponseHandler {
+export class AjpConnection implements ResponseHandler, BodyPumpOwner {
   readonly socket: net.Socket;
   readonly options: ConnectionOptions;
   private readonly decoder: ResponseDecoder;
@@ -68,12 +71,10 @@ export class AjpConnection implements ResponseHandler {
   private owner: ConnectionOwner | null = null;
   private state = State.Idle;
   private sink: ExchangeSink | null = null;
-  private body: BodySource | null = null;
   private readonly progress: ExchangeProgress = {
     sent: false, responded: false, headersDelivered: false, bodyConsumed: false, reused: false,
   };
-  private bodyPackets = 0;
-  private bodyAsked = 0;
+  private readonly pump: BodyPump;
   private ended = false;
   private reuse = false;
   private paused = false;
@@ -97,6 +98,7 @@ export class AjpConnection implements ResponseHandler {
     this.options = options;
     this.decoder = new ResponseDecoder(options.maxPacketSize, this);
     this.sendBuffer = Buffer.allocUnsafe(options.maxPacketSize);
+    this.pump = new BodyPump(socket, this, options.bodyAhead === true);
     this.reads = reads;
     socket.setNoDelay(true);
     reads.conn = this;
@@ -121,15 +123,12 @@ export class AjpConnection implements ResponseHandler {
     if (this.state !== State.Idle) throw new Error('AjpConnection.exchange on a busy connection');
     this.state = State.Exchange;
     this.sink = sink;
-    this.body = body;
     const p = this.progress;
     p.sent = false;
     p.responded = false;
     p.headersDelivered = false;
     p.bodyConsumed = false;
     p.reused = this.uses > 0;
-    this.bodyPackets = 0;
-    this.bodyAsked = 0;
     this.ended = false;
     this.reuse = false;
     this.held403 = null;
@@ -144,16 +143,13 @@ export class AjpConnection implements ResponseHandler {
       // Nothing was written: the connection stays good, only this request is refused.
       this.state = State.Idle;
       this.sink = null;
-      this.body = null;
       sink.onError(err as AjpError, p);
       this.owner?.onReusable(this);
       return;
     }
     this.socket.cork();
     this.socket.write(this.sendBuffer.subarray(0, length));
-    if (request.bodyMode === 'length' && body !== null && !zeroContentLength(request.headers)) {
-      this.sendBodyPacket(this.options.maxPacketSize - BODY_PACKET_OVERHEAD);
-    }
+    this.pump.start(body, request.bodyMode === 'length' && !zeroContentLength(request.headers), this.options.maxPacketSize);
     this.socket.uncork();
     p.sent = true;
     this.armTimer();
@@ -243,10 +239,11 @@ export class AjpConnection implements ResponseHandler {
 
   onGetBodyChunk(requested: number): void {
     this.progress.responded = true;
-    this.bodyAsked++;
-    if (this.bodyAsked > 1 || this.bodyPackets > 0) this.progress.bodyConsumed = true;
-    const max = Math.min(requested, this.options.maxPacketSize - BODY_PACKET_OVERHEAD);
-    this.sendBodyPacket(max);
+    if (this.pump.onAsked(requested, this.options.maxPacketSize)) this.progress.bodyConsumed = true;
+  }
+
+  onBodyFailed(err: Error): void {
+    this.destroy(new AjpError('AJP_CLIENT', `request body failed: ${err.message}`));
   }
 
   onCPong(): void {
@@ -257,41 +254,6 @@ export class AjpConnection implements ResponseHandler {
     }
     // A stray CPong during an exchange is tolerated, as mod_jk does.
   }
-
-  private sendBodyPacket(max: number): void {
-    const body = this.body;
-    if (body === null) {
-      this.socket.write(EMPTY_BODY_PACKET);
-      return;
-    }
-    if (body.failed !== undefined) {
-      this.destroy(new AjpError('AJP_CLIENT', `request body failed: ${body.failed.message}`));
-      return;
-    }
-    const data = body.read(max);
-    if (data === null) {
-      // Set before waiting: a source with data ready calls back at once.
-      this.pendingBodyMax = max;
-      body.waitReadable(this.onBodyReadable);
-      return;
-    }
-    this.bodyPackets++;
-    if (data.length === 0) {
-      this.socket.write(EMPTY_BODY_PACKET);
-      return;
-    }
-    const header = Buffer.allocUnsafe(BODY_PACKET_OVERHEAD);
-    writeBodyPacketHeader(header, 0, data.length);
-    this.socket.cork();
-    this.socket.write(header);
-    this.socket.write(data);
-    this.socket.uncork();
-  }
-
-  private pendingBodyMax = 0;
-  private readonly onBodyReadable = (): void => {
-    if (this.state === State.Exchange) this.sendBodyPacket(this.pendingBodyMax);
-  };
 
   /** One read into the reused buffer (ReadTarget calls this). */
   onChunk(chunk: Buffer): void {
@@ -341,9 +303,11 @@ export class AjpConnection implements ResponseHandler {
     const sink = this.sink;
     const held = this.held403;
     this.sink = null;
-    this.body = null;
     this.held403 = null;
     this.uses++;
+    // A packet sent ahead and never read would be taken for the next request's first bytes.
+    const unread = this.pump.unread;
+    this.pump.finish();
     if (held !== null && !this.reuse) {
       const why = this.secretSent ? 'the secret sent does not match the connector\'s' : 'no secret was sent and the connector requires one';
       this.state = State.Closed;
@@ -353,7 +317,7 @@ export class AjpConnection implements ResponseHandler {
       return;
     }
     if (held !== null && sink !== null) this.deliverHeld(sink, held);
-    if (this.reuse) {
+    if (this.reuse && !unread) {
       this.state = State.Idle;
       this.idleSince = Date.now();
       sink?.onComplete();
@@ -381,7 +345,7 @@ export class AjpConnection implements ResponseHandler {
   private failExchange(err: AjpError): void {
     const sink = this.sink;
     this.sink = null;
-    this.body = null;
+    this.pump.finish();
     sink?.onError(err, this.progress);
   }
 

@@ -10,6 +10,8 @@ export interface PoolOptions {
   port: number;
   localAddress?: string | undefined;
   maxPacketSize: number;
+  /** Request body one packet ahead of Tomcat's GET_BODY_CHUNK (ConnectionOptions.bodyAhead). */
+  bodyAhead?: boolean | undefined;
   keepAlive: boolean;
   connectTimeoutMs: number;
   replyTimeoutMs: number;
@@ -108,7 +110,7 @@ export class AjpPool implements ConnectionOwner {
     let conn: AjpConnection;
     try {
       conn = await connectAjp(o.host, o.port, {
-        maxPacketSize: o.maxPacketSize, replyTimeoutMs: o.replyTimeoutMs, socketTimeoutMs: o.socketTimeoutMs,
+        maxPacketSize: o.maxPacketSize, replyTimeoutMs: o.replyTimeoutMs, socketTimeoutMs: o.socketTimeoutMs, bodyAhead: o.bodyAhead,
         connectTimeoutMs: o.connectTimeoutMs, keepAlive: o.keepAlive, localAddress: o.localAddress,
       });
     } catch (err) {

@@ -4,7 +4,7 @@
 
 import type { AppConfig, MountRule } from '../config/types.js';
 import { compileVhosts, type VhostResolver } from '../config/vhosts.js';
-import { buildTargets, type SharedBalancers, type TargetSet } from './targets.js';
+import { buildTargets, DEFAULT_TUNING, type AjpTuning, type SharedBalancers, type TargetSet } from './targets.js';
 
 export interface Router {
   match(host: string | undefined, localPort: number, normalizedPath: string): MountRule | undefined;
@@ -28,8 +28,9 @@ export class Runtime {
     this.router = router;
   }
 
-  static build(config: AppConfig, previous?: Runtime, now: () => number = Date.now, shared?: SharedBalancers): Runtime {
-    const targets = buildTargets(config.workers, previous?.targets, now, shared);
+  static build(config: AppConfig, previous?: Runtime, now: () => number = Date.now, shared?: SharedBalancers,
+    tuning: AjpTuning = DEFAULT_TUNING): Runtime {
+    const targets = buildTargets(config.workers, previous?.targets, now, shared, tuning);
     return new Runtime(config, targets, new VhostRouter(compileVhosts(config)));
   }
 

@@ -47,7 +47,15 @@ export const SAFE_DEFAULTS = {
   idleTimeoutMs: 300_000,
 } as const;
 
-export function poolOptionsFor(w: AjpWorkerConfig): PoolOptions {
+/** ajplb's own AJP choices, which workers.properties has no words for (command-line flags). */
+export interface AjpTuning {
+  /** --body-ahead: request body one packet ahead of GET_BODY_CHUNK (src/ajp/body-pump.ts). */
+  bodyAhead: boolean;
+}
+
+export const DEFAULT_TUNING: AjpTuning = { bodyAhead: true };
+
+export function poolOptionsFor(w: AjpWorkerConfig, tuning: AjpTuning = DEFAULT_TUNING): PoolOptions {
   const ping = w.pingMode;
   const pingConfigured = ping.connect || ping.prepost || ping.interval;
   return {
@@ -55,6 +63,7 @@ export function poolOptionsFor(w: AjpWorkerConfig): PoolOptions {
     port: w.port,
     localAddress: w.source || undefined,
     maxPacketSize: normalizePacketSize(w.maxPacketSize),
+    bodyAhead: tuning.bodyAhead,
     keepAlive: w.socketKeepalive,
     connectTimeoutMs: w.socketConnectTimeoutMs > 0 ? w.socketConnectTimeoutMs : SAFE_DEFAULTS.connectTimeoutMs,
     replyTimeoutMs: w.replyTimeoutMs,
@@ -70,12 +79,12 @@ export function poolOptionsFor(w: AjpWorkerConfig): PoolOptions {
   };
 }
 
-function ajpTarget(w: AjpWorkerConfig, existing?: AjpTarget): AjpTarget {
+function ajpTarget(w: AjpWorkerConfig, tuning: AjpTuning, existing?: AjpTarget): AjpTarget {
   const failHard = new Set<number>();
   const failSoft = new Set<number>();
   for (const code of w.failOnStatus) (code < 0 ? failSoft : failHard).add(Math.abs(code));
   // A reload keeps the pool (and its warm connections) when the worker's connection settings are unchanged.
-  const options = poolOptionsFor(w);
+  const options = poolOptionsFor(w, tuning);
   const pool = existing !== undefined && samePool(existing.pool.options, options) ? existing.pool : new AjpPool(options);
   return { kind: 'ajp13', name: w.name, config: w, pool, failHard, failSoft };
 }
@@ -111,7 +120,8 @@ export interface TargetSet {
 /** Per lb worker name, the shared memory every serving thread's balancer attaches to (--procs threads). */
 export type SharedBalancers = Readonly<Record<string, SharedArrayBuffer>>;
 
-export function buildTargets(workers: WorkersConfig, previous?: TargetSet, now: () => number = Date.now, shared?: SharedBalancers): TargetSet {
+export function buildTargets(workers: WorkersConfig, previous?: TargetSet, now: () => number = Date.now, shared?: SharedBalancers,
+  tuning: AjpTuning = DEFAULT_TUNING): TargetSet {
   const byName = new Map<string, Target>();
   const ajp = (name: string): AjpTarget | undefined => {
     const have = byName.get(name);
@@ -119,7 +129,7 @@ export function buildTargets(workers: WorkersConfig, previous?: TargetSet, now: 
     const w = workers.workers.get(name);
     if (w?.type !== 'ajp13') return undefined;
     const prev = previous?.byName.get(name);
-    const t = ajpTarget(w, prev?.kind === 'ajp13' ? prev : undefined);
+    const t = ajpTarget(w, tuning, prev?.kind === 'ajp13' ? prev : undefined);
     byName.set(name, t);
     return t;
   };

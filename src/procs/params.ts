@@ -23,6 +23,8 @@ export interface ProcsParams {
   accessLog: string;
   logLevel: string;
   version: string;
+  /** --body-ahead. */
+  bodyAhead: boolean;
 }
 
 export const MAX_PROCS = 256;

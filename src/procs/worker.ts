@@ -88,7 +88,7 @@ export async function runWorker(p: ProcsParams, config: AppConfig): Promise<void
   const sync = new MemberSync(() => (daemon as Daemon).runtime.targets, (events) => send({ ajplb: 'member-state', events }));
   const d: Daemon = new Daemon({
     config, listen: [], observer: procsObserver(obs, sync, () => d), limits: { maxBodyBytes: p.maxBodyBytes, keepAliveTimeoutMs: p.keepAliveTimeoutMs },
-    sharedBalancers: () => sharedBalancers,
+    sharedBalancers: () => sharedBalancers, tuning: { bodyAhead: p.bodyAhead },
   });
   daemon = d;
   obs.applyOverrides(d.runtime);

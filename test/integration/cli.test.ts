@@ -116,10 +116,24 @@ describe('ajplb CLI', () => {
     }
     expect((await cli(['--help'])).stdout).toContain('--keep-alive-timeout SEC');
   });
+
+  it('--body-ahead: on by default (packets wait for Tomcat), off sends only what was asked for, as mod_jk', async () => {
+    const body = Buffer.alloc(512 * 1024, 1);
+    for (const [flags, ahead] of [[[], true], [['--body-ahead', 'off'], false]] as const) {
+      const { port, backend } = await serving([...flags]);
+      const res = await request(`http://127.0.0.1:${port}/upload`, { method: 'POST', body });
+      expect(JSON.parse(await res.body.text()).length).toBe(body.length);
+      if (ahead) expect(backend.earlyBodyPackets, flags.join(' ')).toBeGreaterThan(0);
+      else expect(backend.earlyBodyPackets, flags.join(' ')).toBe(0);
+    }
+    const r = await cli(['--body-ahead', 'yes', '--workers', '/nonexistent']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--body-ahead: expected on or off, got "yes"');
+  });
 });
 
 /** ajplb serving one fake backend (worker w1) on a free port, with `extra` flags; killed after the test. */
-async function serving(extra: string[]): Promise<{ port: number; file: string; child: ChildProcess; output: () => string }> {
+async function serving(extra: string[]): Promise<{ port: number; file: string; child: ChildProcess; output: () => string; backend: AjpServer }> {
   const backend = await startAjpServer({ handler: routedHandler('w1') });
   cleanups.push(() => backend.close());
   const port = await freePort();
@@ -132,5 +146,5 @@ async function serving(extra: string[]): Promise<{ port: number; file: string; c
   child.stderr.on('data', (d: Buffer) => (text += d.toString()));
   const output = (): string => text;
   await expect.poll(output, { timeout: 10_000 }).toContain('listening');
-  return { port, file, child, output };
+  return { port, file, child, output, backend };
 }

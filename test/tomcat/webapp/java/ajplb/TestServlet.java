@@ -129,13 +129,14 @@ public class TestServlet extends HttpServlet {
             String param = req.getParameter("param");
             j.field("param", param).field("paramValue", param == null ? null : req.getParameter(param));
         }
-        bodyDigest(req, j);
+        bodyDigest(req, j, Long.MAX_VALUE);
         send(res, 200, j);
     }
 
+    /** ?atMost=N: stop reading once N bytes are in, as an application that answers before the body ends. */
     private void upload(HttpServletRequest req, HttpServletResponse res) throws IOException {
         Json j = new Json().field("method", req.getMethod());
-        bodyDigest(req, j);
+        bodyDigest(req, j, longParam(req, "atMost", Long.MAX_VALUE));
         send(res, 200, j);
     }
 
@@ -212,7 +213,7 @@ public class TestServlet extends HttpServlet {
         send(res, 200, new Json().field("headers", n));
     }
 
-    private static void bodyDigest(HttpServletRequest req, Json j) throws IOException {
+    private static void bodyDigest(HttpServletRequest req, Json j, long atMost) throws IOException {
         MessageDigest sha;
         try {
             sha = MessageDigest.getInstance("SHA-256");
@@ -221,9 +222,8 @@ public class TestServlet extends HttpServlet {
         }
         long length = 0;
         byte[] buf = new byte[65536];
-        try (InputStream in = req.getInputStream()) {
-            for (int n; (n = in.read(buf)) != -1; length += n) sha.update(buf, 0, n);
-        }
+        InputStream in = req.getInputStream();
+        for (int n; length < atMost && (n = in.read(buf)) != -1; length += n) sha.update(buf, 0, n);
         StringBuilder hex = new StringBuilder();
         for (byte b : sha.digest()) hex.append(String.format("%02x", b));
         j.field("bodyLength", length).field("bodySha256", hex.toString());
