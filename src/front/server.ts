@@ -12,6 +12,7 @@ import type { Runtime } from './runtime.js';
 import { normalizePath } from './normalize-uri.js';
 import { forwardUri } from './forward-uri.js';
 import { IdleConnections } from './idle-connections.js';
+import { acceptorsFor, assertPortFree } from './acceptors.js';
 
 export interface FrontLimits {
   /** Longest request line target, as Apache's LimitRequestLine (8190). */
@@ -37,6 +38,8 @@ export interface ListenSpec {
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean } | undefined;
   /** Bind a socket of our own with SO_REUSEPORT (--procs workers on Node >= 22.12; see procs/port-sharing). */
   reusePort?: boolean | undefined;
+  /** Listening sockets for this address; default acceptorsFor() (several where SO_REUSEPORT allows). */
+  acceptors?: number | undefined;
 }
 
 /** Hooks for what a non-forwarded request needs (status worker, metrics). */
@@ -72,6 +75,16 @@ export class FrontServer {
   }
 
   async listen(spec: ListenSpec): Promise<AddressInfo> {
+    const count = acceptorsFor(spec.acceptors);
+    const reusePort = count > 1 || spec.reusePort === true;
+    if (reusePort && spec.reusePort !== true) await assertPortFree(spec.host, spec.port);
+    // The first socket picks the port when it is 0; the others join it.
+    const first = await this.listenOne(spec, spec.port, reusePort);
+    for (let i = 1; i < count; i++) await this.listenOne(spec, first.port, reusePort);
+    return first;
+  }
+
+  private async listenOne(spec: ListenSpec, port: number, reusePort: boolean): Promise<AddressInfo> {
     const options: http.ServerOptions = {
       maxHeaderSize: this.limits.maxHeaderBytes,
       // 0: no per-response timer; IdleConnections expires idle keep-alive connections with one sweep.
@@ -94,8 +107,8 @@ export class FrontServer {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       // reusePort is not in @types/node 20; exclusive keeps cluster from routing the bind through the primary.
-      const own = spec.reusePort === true ? { reusePort: true, exclusive: true } : {};
-      server.listen({ host: spec.host, port: spec.port, ...own } as ListenOptions, () => {
+      const own = reusePort ? { reusePort: true, exclusive: true } : {};
+      server.listen({ host: spec.host, port, ...own } as ListenOptions, () => {
         server.off('error', reject);
         resolve();
       });
