@@ -25,22 +25,27 @@ export class BodyPump {
   private ended = false;
   private waiting = false;
   private max = 0;
+  /** Largest body a packet of this connection carries. */
+  private readonly packetMax: number;
 
   constructor(
     private readonly socket: Socket,
     private readonly owner: BodyPumpOwner,
     /** Send one packet ahead once the body is spent anyway (Tomcat has taken two packets or asked twice). */
     private readonly ahead: boolean,
-  ) {}
+    maxPacketSize: number,
+  ) {
+    this.packetMax = maxPacketSize - BODY_PACKET_OVERHEAD;
+  }
 
   /** A new exchange; `sendFirst`: the length is known and not zero, so the first packet goes unasked. */
-  start(body: BodySource | null, sendFirst: boolean, maxPacketSize: number): void {
+  start(body: BodySource | null, sendFirst: boolean): void {
     this.body = body;
     this.sent = 0;
     this.asked = 0;
     this.ended = false;
     this.waiting = false;
-    this.max = maxPacketSize - BODY_PACKET_OVERHEAD;
+    this.max = this.packetMax;
     this.expected = sendFirst && body !== null ? 1 : 0;
     if (this.expected > 0) this.pump();
   }
@@ -49,11 +54,11 @@ export class BodyPump {
    * GET_BODY_CHUNK: Tomcat reads one more packet of at most `requested` bytes. True when that is beyond the
    * first packet, so the body can no longer be replayed on another backend.
    */
-  onAsked(requested: number, maxPacketSize: number): boolean {
+  onAsked(requested: number): boolean {
     const beyondFirst = this.asked > 0 || this.sent > 0;
     this.asked++;
     this.expected++;
-    this.max = Math.min(requested, maxPacketSize - BODY_PACKET_OVERHEAD);
+    this.max = Math.min(requested, this.packetMax);
     if (this.body === null) {
       // Nothing to send (no body, or the exchange is over): the empty packet ends Tomcat's read.
       this.sent++;

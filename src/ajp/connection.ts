@@ -98,7 +98,7 @@ export class AjpConnection implements ResponseHandler, BodyPumpOwner {
     this.options = options;
     this.decoder = new ResponseDecoder(options.maxPacketSize, this);
     this.sendBuffer = Buffer.allocUnsafe(options.maxPacketSize);
-    this.pump = new BodyPump(socket, this, options.bodyAhead === true);
+    this.pump = new BodyPump(socket, this, options.bodyAhead === true, options.maxPacketSize);
     this.reads = reads;
     socket.setNoDelay(true);
     reads.conn = this;
@@ -149,7 +149,7 @@ export class AjpConnection implements ResponseHandler, BodyPumpOwner {
     }
     this.socket.cork();
     this.socket.write(this.sendBuffer.subarray(0, length));
-    this.pump.start(body, request.bodyMode === 'length' && !zeroContentLength(request.headers), this.options.maxPacketSize);
+    this.pump.start(body, request.bodyMode === 'length' && !zeroContentLength(request.headers));
     this.socket.uncork();
     p.sent = true;
     this.armTimer();
@@ -239,7 +239,7 @@ export class AjpConnection implements ResponseHandler, BodyPumpOwner {
 
   onGetBodyChunk(requested: number): void {
     this.progress.responded = true;
-    if (this.pump.onAsked(requested, this.options.maxPacketSize)) this.progress.bodyConsumed = true;
+    if (this.pump.onAsked(requested)) this.progress.bodyConsumed = true;
   }
 
   onBodyFailed(err: Error): void {

@@ -5,18 +5,13 @@
 // binds several sockets to the same address in this process, and each turn accepts from every one of them.
 
 import * as net from 'node:net';
-import { nodeHasReusePort } from '../procs/port-sharing.js';
+import { reusePortAvailable } from '../procs/port-sharing.js';
 
 /** Listening sockets per address where SO_REUSEPORT is available. */
 export const ACCEPTORS = 4;
 
-export function reusePortAvailable(version = process.version, platform = process.platform): boolean {
-  return (platform === 'linux' || platform === 'freebsd') && nodeHasReusePort(version);
-}
-
 /** Sockets to bind for one address: ACCEPTORS where the kernel lets them share it, else 1. */
-export function acceptorsFor(requested: number | undefined): number {
-  if (requested !== undefined) return Math.max(1, Math.floor(requested));
+export function acceptorsFor(): number {
   return reusePortAvailable() ? ACCEPTORS : 1;
 }
 

@@ -38,8 +38,6 @@ export interface ListenSpec {
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean } | undefined;
   /** Bind a socket of our own with SO_REUSEPORT (--procs workers on Node >= 22.12; see procs/port-sharing). */
   reusePort?: boolean | undefined;
-  /** Listening sockets for this address; default acceptorsFor() (several where SO_REUSEPORT allows). */
-  acceptors?: number | undefined;
 }
 
 /** Hooks for what a non-forwarded request needs (status worker, metrics). */
@@ -75,7 +73,7 @@ export class FrontServer {
   }
 
   async listen(spec: ListenSpec): Promise<AddressInfo> {
-    const count = acceptorsFor(spec.acceptors);
+    const count = acceptorsFor();
     const reusePort = count > 1 || spec.reusePort === true;
     if (reusePort && spec.reusePort !== true) await assertPortFree(spec.host, spec.port);
     // The first socket picks the port when it is 0; the others join it.

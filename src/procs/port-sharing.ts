@@ -22,9 +22,13 @@ export function nodeHasReusePort(version: string): boolean {
   return major > 23;
 }
 
+/** Whether this process can bind SO_REUSEPORT sockets that the kernel spreads connections over. */
+export function reusePortAvailable(version = process.version, platform = process.platform): boolean {
+  return (platform === 'linux' || platform === 'freebsd') && nodeHasReusePort(version);
+}
+
 export function portSharing(ports: readonly number[], version = process.version, platform = process.platform): PortSharing {
-  const kernelSpreads = platform === 'linux' || platform === 'freebsd';
-  return kernelSpreads && nodeHasReusePort(version) && ports.every((p) => p !== 0) ? 'reuseport' : 'shared';
+  return reusePortAvailable(version, platform) && ports.every((p) => p !== 0) ? 'reuseport' : 'shared';
 }
 
 export type ProcsMode = 'processes' | 'threads';
