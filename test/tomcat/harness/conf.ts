@@ -35,7 +35,7 @@ function clusterXml(cluster: NonNullable<BaseConfig['cluster']>): string {
     .join('\n');
   // Static membership on loopback (no multicast); the recipe from shared/reference/tomcat-harness.md.
   return `
-      <Cluster className="org.apache.catalina.ha.tcp.SimpleTcpCluster" channelSendOptions="8">
+      <Cluster className="org.apache.catalina.ha.tcp.SimpleTcpCluster" channelSendOptions="${cluster.syncReplication === true ? 6 : 8}">
         <Manager className="org.apache.catalina.ha.session.DeltaManager" expireSessionsOnShutdown="false"
                  notifyListenersOnReplication="true"/>
         <Channel className="${tribes}.group.GroupChannel">

@@ -17,10 +17,10 @@ export { patternByte, patternBytes } from './webapp.js';
  */
 export async function startCluster(
   n: number,
-  opts: Partial<TomcatOptions> & { routes?: string[] } = {},
+  opts: Partial<TomcatOptions> & { routes?: string[]; syncReplication?: boolean } = {},
 ): Promise<TomcatHandle[]> {
   // Fixed AJP/HTTP ports cannot be shared by n nodes: each node gets free ones (httpPort: false still holds).
-  const { routes, ajpPort: _ajpPort, httpPort, ...rest } = opts;
+  const { routes, syncReplication, ajpPort: _ajpPort, httpPort, ...rest } = opts;
   const common: TomcatOptions = { ...rest, httpPort: httpPort === false ? false : undefined };
   const receiverPorts = await freePorts(n);
   const nodes: TomcatHandle[] = [];
@@ -32,7 +32,7 @@ export async function startCluster(
       nodes.push(await startTomcat({
         ...common,
         jvmRoute: routes?.[i] ?? `was${i + 1}`,
-        cluster: { receiverPort: receiverPorts[i] as number, peers, uniqueIndex: i + 1 },
+        cluster: { receiverPort: receiverPorts[i] as number, peers, uniqueIndex: i + 1, syncReplication },
       }));
     }
     const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);

@@ -16,8 +16,12 @@ export interface TomcatOptions {
   keepAliveTimeoutMs?: number;
   /** Any other AJP connector attributes, e.g. { tomcatAuthentication: 'false' }; they win over the above. */
   ajpConnectorAttributes?: Record<string, string>;
-  /** DeltaManager over static membership on 127.0.0.1 (no multicast). */
-  cluster?: { receiverPort: number; peers: { port: number; uniqueIndex: number }[]; uniqueIndex: number };
+  /**
+   * DeltaManager over static membership on 127.0.0.1 (no multicast). `syncReplication`: channelSendOptions 6
+   * (the peer acknowledges after applying the change) instead of the seeds' 8 (asynchronous), so a response
+   * leaves only once its session change is on every node.
+   */
+  cluster?: { receiverPort: number; peers: { port: number; uniqueIndex: number }[]; uniqueIndex: number; syncReplication?: boolean };
   /** Additional files for the ROOT webapp, path -> content. */
   extraJsp?: Record<string, string>;
   /** How long start/restart may take before failing with catalina.out's tail; default 60 s. */
