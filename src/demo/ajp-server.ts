@@ -16,6 +16,11 @@ export interface AjpReply {
    * stops reading) no more packets once `atMost` bytes are in.
    */
   readBody(atMost?: number): Promise<Buffer>;
+  /**
+   * The next request-body packet, without asking for it: only a sender one packet ahead of GET_BODY_CHUNK
+   * sends it (it is counted in earlyBodyPackets); from any other this never resolves.
+   */
+  unaskedBodyPacket(): Promise<Buffer>;
   sendHeaders(status: number, headers: readonly string[], message?: string): void;
   write(data: Buffer | string): void;
   /** Zero-length SEND_BODY_CHUNK. */
@@ -109,6 +114,16 @@ export async function startAjpServer(options: AjpServerOptions): Promise<AjpServ
             total += data.length;
           }
           return Buffer.concat(parts);
+        },
+        unaskedBodyPacket() {
+          const queued = bodyQueue.shift();
+          if (queued !== undefined) return Promise.resolve(queued);
+          return new Promise((resolve) => {
+            bodyWaiter = (data) => {
+              earlyBodyPackets++;
+              resolve(Buffer.from(data));
+            };
+          });
         },
         sendHeaders(status, headers, message) {
           socket.write(encodeSendHeaders(status, headers, message));
