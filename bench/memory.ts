@@ -6,6 +6,7 @@
 //   npm run bench:memory                          every check, 10-minute soak (~14 min)
 //   npm run bench:memory -- --only upload,idle    some checks (soak, upload, download, idle)
 //   npm run bench:memory -- --soak-minutes 2      a shorter soak
+//   npm run bench:memory -- --no-install          do not apt-get what is missing (wrk, Apache, Tomcat)
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +24,7 @@ import { json, markdown } from './memory/report.js';
 import { soak } from './memory/soak.js';
 import { downloadCheck, uploadCheck } from './memory/transfer.js';
 import { installCleanup } from './procs.js';
-import { linkWebappSources, startLightBackend, type LightBackend } from './setup.js';
+import { ensureInstalled, linkWebappSources, startLightBackend, type LightBackend } from './setup.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // bench/dist/bench
 const REPO = resolve(HERE, '..', '..', '..');
@@ -31,7 +32,7 @@ const RESULTS = join(REPO, 'bench', 'results');
 const CHECKS = ['upload', 'download', 'idle', 'soak'] as const;
 type CheckId = (typeof CHECKS)[number];
 
-const { values: args } = parseArgs({ options: { 'ajplb-node': { type: 'string' }, only: { type: 'string' }, 'soak-minutes': { type: 'string' }, threads: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { 'ajplb-node': { type: 'string' }, only: { type: 'string' }, 'soak-minutes': { type: 'string' }, threads: { type: 'string' }, 'no-install': { type: 'boolean' } } });
 const only = (args.only ?? CHECKS.join(',')).split(',').map((id) => id.trim());
 const unknown = only.filter((id) => !(CHECKS as readonly string[]).includes(id));
 if (unknown.length > 0) throw new Error(`--only: unknown check(s) ${unknown.join(', ')}; known: ${CHECKS.join(', ')}`);
@@ -99,6 +100,8 @@ async function runCheck(results: CheckResult[], id: string, check: () => Promise
 
 async function main(): Promise<number> {
   installCleanup(cleanup);
+  // As npm run bench: a fresh machine gets what it lacks (wrk, Tomcat) from apt-get.
+  if (!(args['no-install'] ?? false)) ensureInstalled();
   checkPrerequisites();
   const stamp = `memory-${new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z')}`;
   const rawDir = join(RESULTS, 'raw', stamp);
