@@ -16,7 +16,7 @@ COPY conf ./conf
 USER node
 EXPOSE 8080 8081
 # tini reaps and forwards SIGTERM, so a `docker stop` drains requests instead of killing them.
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--initial-old-space-size=64", "dist/cli.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "dist/cli.js"]
 # Mount your files at /etc/ajplb and override, e.g.:
 #   docker run -v /etc/ajplb:/etc/ajplb:ro -p 80:8080 ajplb --workers /etc/ajplb/workers.properties --listen 0.0.0.0:8080 --admin 0.0.0.0:8081
 CMD []

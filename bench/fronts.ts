@@ -6,7 +6,6 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePorts, httpAnswers } from '../test/tomcat/harness/net.js';
-import { V8_FLAGS } from '../src/node-flags.js';
 import { nodeHasReusePort } from '../src/procs/port-sharing.js';
 import { APACHE_BIN, writeApacheRoot, workersProperties, type Backends } from './apache.js';
 import { spawnTracked, stopTracked, waitFor } from './procs.js';
@@ -90,10 +89,10 @@ async function startAjplb(backend: Backend, opts: FrontOptions, dir: string, pro
   const [port] = (await freePorts(1)) as [number];
   const workers = join(dir, 'workers.properties');
   writeFileSync(workers, workersProperties(backend));
-  // As the README, the Dockerfile and the systemd unit start it: with ajplb's V8 flags (src/node-flags.ts).
+  // As the README, the Dockerfile and the systemd unit start it: plain node, no V8 flags.
   // AJPLB_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") adds flags to profile the front under the
   // bench's load; Node refuses --cpu-prof in NODE_OPTIONS, and NODE_OPTIONS would reach the light backend too.
-  const nodeArgs = [...V8_FLAGS, ...(process.env['AJPLB_BENCH_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '')];
+  const nodeArgs = [...(process.env['AJPLB_BENCH_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '')];
   const args = [...nodeArgs, cli, '--workers', workers, '--listen', `127.0.0.1:${port}`, '--mount', '/*=lb',
     '--admin', 'off', '--access-log', 'off', '--log-level', 'warn'];
   if (procs !== undefined) args.push('--procs', procs);

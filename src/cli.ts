@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --initial-old-space-size=64
+#!/usr/bin/env node
 // ajplb's command line: flags in, a validated config, the daemon started, signals wired. With no arguments it
 // starts the demo, so a fresh checkout shows balancing, stickiness and failover at once.
 

@@ -8,7 +8,6 @@ import * as http from 'node:http';
 import type { AppConfig } from '../config/types.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
 import { parseListen } from '../listen.js';
-import { applyV8FlagsToNewThreads, withV8Flags } from '../node-flags.js';
 import { Logs } from '../observe/logs.js';
 import { PrimaryAdmin } from './admin.js';
 import { Fleet } from './fleet.js';
@@ -25,12 +24,7 @@ export async function runPrimary(p: ProcsParams, config: AppConfig): Promise<voi
   // Certificates and addresses are checked here, before any worker starts.
   const sharing = portSharing(p.listen(config).map((s) => s.port));
   const mode = procsMode(p.procsMode, sharing);
-  if (mode === 'processes') {
-    useRoundRobin();
-    cluster.setupPrimary({ execArgv: withV8Flags(process.execArgv) });
-  } else {
-    applyV8FlagsToNewThreads();
-  }
+  if (mode === 'processes') useRoundRobin();
   const lbState = new SharedBalancerState();
   let shared = mode === 'threads' ? lbState.update(config.workers) : {};
   const fleet = new Fleet(p.procs, log, p.adminToken, mode, () => shared);

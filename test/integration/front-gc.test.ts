@@ -7,7 +7,6 @@
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { V8_FLAGS } from '../../src/node-flags.js';
 import { routedHandler } from './front-helpers.js';
 import { runCleanups, startBackends, startCli, tempDir, workersFile, writeWorkers, type Cleanup } from './ops-helpers.js';
 import { reuseportNode } from './reuseport-node.js';
@@ -51,7 +50,7 @@ describe('garbage per request', () => {
       const [backend] = await startBackends(cleanups, [routedHandler('was1')]);
       const workers = join(dir, 'workers.properties');
       writeWorkers(workers, workersFile([['was1', backend!.port, 1]]));
-      const cli = await startCli(cleanups, workers, [], { node: reuseportNode(), nodeArgs: [...V8_FLAGS, '--trace-gc-nvp'] });
+      const cli = await startCli(cleanups, workers, [], { node: reuseportNode(), nodeArgs: ['--trace-gc-nvp'] });
       const pool = new Pool(`http://127.0.0.1:${cli.port}`, { connections: BURST });
       cleanups.push(() => pool.destroy());
 
