@@ -92,7 +92,7 @@ async function startAjplb(backend: Backend, opts: FrontOptions, dir: string, pro
   // As the README, the Dockerfile and the systemd unit start it: plain node, no V8 flags.
   // AJPLB_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") adds flags to profile the front under the
   // bench's load; Node refuses --cpu-prof in NODE_OPTIONS, and NODE_OPTIONS would reach the light backend too.
-  const nodeArgs = [...(process.env['AJPLB_BENCH_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '')];
+  const nodeArgs = (process.env['AJPLB_BENCH_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
   const args = [...nodeArgs, cli, '--workers', workers, '--listen', `127.0.0.1:${port}`, '--mount', '/*=lb',
     '--admin', 'off', '--access-log', 'off', '--log-level', 'warn'];
   if (procs !== undefined) args.push('--procs', procs);

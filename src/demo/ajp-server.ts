@@ -116,14 +116,9 @@ export async function startAjpServer(options: AjpServerOptions): Promise<AjpServ
           return Buffer.concat(parts);
         },
         unaskedBodyPacket() {
-          const queued = bodyQueue.shift();
-          if (queued !== undefined) return Promise.resolve(queued);
-          return new Promise((resolve) => {
-            bodyWaiter = (data) => {
-              earlyBodyPackets++;
-              resolve(Buffer.from(data));
-            };
-          });
+          // A queued packet was counted as it came; one still to come reaches the waiter, which does not count.
+          if (bodyQueue.length === 0) earlyBodyPackets++;
+          return nextBodyPacket().then((data) => Buffer.from(data));
         },
         sendHeaders(status, headers, message) {
           socket.write(encodeSendHeaders(status, headers, message));

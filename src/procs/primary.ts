@@ -3,7 +3,6 @@
 // among (see port-sharing.ts). It owns the public admin listener, checks a reload before any worker sees it,
 // and turns SIGTERM into a drain of every worker, exiting when the last one has.
 
-import cluster from 'node:cluster';
 import * as http from 'node:http';
 import type { AppConfig } from '../config/types.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
