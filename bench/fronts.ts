@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { freePorts, httpAnswers } from '../test/tomcat/harness/net.js';
 import { nodeHasReusePort } from '../src/procs/port-sharing.js';
 import { APACHE_BIN, writeApacheRoot, workersProperties, type Backends } from './apache.js';
+import { placedCommand } from './placement.js';
 import { spawnTracked, stopTracked, waitFor } from './procs.js';
 
 /** ajplb_procs is ajplb --procs auto: one serving process per core, as Apache's processes use every core. */
@@ -101,7 +102,7 @@ async function startAjplb(backend: Backend, opts: FrontOptions, dir: string, pro
   const out = openSync(log, 'a');
   let child: ChildProcess;
   try {
-    child = spawnTracked(opts.ajplbNode ?? process.execPath, args, {
+    child = spawnTracked(...placedCommand('front', opts.ajplbNode ?? process.execPath, args), {
       cwd: dir, stdio: ['ignore', out, out], env: { ...process.env, NODE_ENV: 'production' },
     });
   } finally {
@@ -119,7 +120,7 @@ async function startApache(kind: 'mod_jk' | 'mod_proxy_ajp', backend: Backend, d
   let child: ChildProcess;
   try {
     // -DFOREGROUND: the spawned process is the parent httpd, so its PID roots the whole tree we measure.
-    child = spawnTracked(APACHE_BIN, ['-d', dir, '-f', conf, '-DFOREGROUND'], {
+    child = spawnTracked(...placedCommand('front', APACHE_BIN, ['-d', dir, '-f', conf, '-DFOREGROUND']), {
       cwd: dir, stdio: ['ignore', out, out], env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin', LANG: 'C' },
     });
   } finally {

@@ -9,6 +9,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { placedCommand } from './placement.js';
 import type { LoadResult, LoadSpec } from './wrk.js';
 
 interface OneRun {
@@ -40,7 +41,7 @@ function field(output: string, pattern: RegExp): number {
 function runOne(args: string[], logFile: string, durationSec: number): Promise<OneRun> {
   rmSync(logFile, { force: true }); // h2load appends to an existing log
   return new Promise((resolve, reject) => {
-    execFile('h2load', args, { timeout: (durationSec + 30) * 1000, killSignal: 'SIGKILL', maxBuffer: 4 << 20 },
+    execFile(...placedCommand('load', 'h2load', args), { timeout: (durationSec + 30) * 1000, killSignal: 'SIGKILL', maxBuffer: 4 << 20 },
       (err, stdout, stderr) => {
         const output = `$ h2load ${args.join(' ')}\n${stdout.replace(/^progress:.*\n/gm, '')}${stderr}`;
         if (err !== null || !/^requests: /m.test(stdout)) {

@@ -3,6 +3,8 @@
 //
 //   npm run bench                  3 interleaved rounds of the default matrix (~25 min)
 //   npm run bench -- --quick       one short round of two scenarios: every front must answer without errors
+//   --cpus-backend 4-7 --cpus-load 6-7 --cpus-front 0-3
+//                                  run each part on its own CPUs (taskset; see placement.ts)
 
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ajplbCli, ajplbNode, startFront, type Backend, type FrontName } from './fronts.js';
+import { allowedCpus, describePlacement, parseCpuList, placeRunning, setPlacement } from './placement.js';
 import { preflight } from './preflight.js';
 import { cpuSeconds, peakRssKiB } from './procstat.js';
 import { installCleanup } from './procs.js';
@@ -29,6 +32,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean' }, rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' },
     only: { type: 'string' }, fronts: { type: 'string' }, backends: { type: 'string' }, 'all-conns': { type: 'boolean' },
     'ajplb-procs': { type: 'string' }, 'ajplb-node': { type: 'string' }, threads: { type: 'string' }, 'no-install': { type: 'boolean' }, load: { type: 'string' },
+    'cpus-backend': { type: 'string' }, 'cpus-front': { type: 'string' }, 'cpus-load': { type: 'string' },
   },
 });
 const quick = args.quick ?? false;
@@ -46,6 +50,10 @@ const LOAD_TOOL = args.load ?? 'h2load';
 if (LOAD_TOOL !== 'h2load' && LOAD_TOOL !== 'wrk') throw new Error(`--load: h2load or wrk, not ${LOAD_TOOL}`);
 
 const AJPLB_NODE = ajplbNode(REPO, args['ajplb-node']);
+
+const placed = (flag: 'cpus-backend' | 'cpus-front' | 'cpus-load'): string | undefined =>
+  args[flag] === undefined ? undefined : parseCpuList(args[flag], cpus().length, `--${flag}`);
+setPlacement({ backend: placed('cpus-backend'), front: placed('cpus-front'), load: placed('cpus-load') });
 
 /**
  * Tomcat's own HTTP connector sends no reason phrase ("HTTP/1.1 200 "), and h2load 1.52 then records no status
@@ -94,6 +102,8 @@ async function startTomcats(): Promise<Backend> {
   const nodes = await Promise.all([startTomcat(opts('was1')), startTomcat(opts('was2'))]);
   tomcats.push(...nodes);
   await Promise.all(nodes.map(unlimitKeepAlive));
+  // After the restart above: a new JVM would not have kept the set.
+  placeRunning('backend', nodes.map((n) => n.pid));
   const [was1, was2] = nodes as [TomcatNode, TomcatNode];
   return {
     name: 'tomcat', ajpPorts: [was1.ajpPort, was2.ajpPort],
@@ -153,6 +163,7 @@ async function measure(round: number, scenario: Scenario, backend: Backend, fron
     await preflight(running.port, scenario, scenario.session ? sessionCookies[0] : undefined);
     const load = spec(scenario, sessionCookies, durationSec);
     if (warmupSec > 0) await runLoad(running.port, name, { ...load, durationSec: warmupSec }, front);
+    appendFileSync(rawLog, `cpus: front ${running.pids.map(allowedCpus).join(' ')}; backend ${backend.pids.map(allowedCpus).join(' ')}\n`);
     const cpuBefore = cpuSeconds(running.pids);
     const backendCpuBefore = cpuSeconds(backend.pids);
     const { result, output } = await runLoad(running.port, name, load, front);
@@ -217,8 +228,10 @@ async function main(): Promise<number> {
   }
   if (BACKENDS.includes('light')) {
     light = await startLightBackend(join(HERE, 'light-backend.js'), join(rawDir, 'light-backend.log'));
+    placeRunning('backend', light.backend.pids);
     backends.push({ backend: light.backend, cookies: ['JSESSIONID=0123456789ABCDEF0123456789ABCDEF.was1', 'JSESSIONID=FEDCBA9876543210FEDCBA9876543210.was2'] });
   }
+  log(`placement: ${describePlacement()}`);
   log(`${rounds} round(s) x ${scenarios.length} scenario(s) x fronts ${fronts.join(',')} x backends ${BACKENDS.join(',')}; ${warmupSec}s warm-up + ${durationSec}s per run`);
 
   const records: RunRecord[] = [];
@@ -243,7 +256,7 @@ async function main(): Promise<number> {
     'warm-up s': warmupSec, 'measured s': durationSec, 'wrk threads': threads, cpus: cpus().length,
     'elapsed min': Number(((Date.now() - started) / 60_000).toFixed(1)),
     ajplb: `${version('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], /^(\S+)/)}${fronts.includes('ajplb') ? '' : ' (not run: dist/cli.js not runnable)'}`,
-    'ajplb procs': ajplbProcs ?? 'default',
+    'ajplb procs': ajplbProcs ?? 'default', placement: describePlacement(),
     'ajplb node': version(AJPLB_NODE, ['--version'], /^(v\S+)/),
     apache: version('/usr/sbin/apache2', ['-v'], /Apache\/(\S+)/), 'mod_jk': debVersion('libapache2-mod-jk'),
     tomcat: debVersion('libtomcat10-java'), wrk: debVersion('wrk'), h2load: debVersion('nghttp2-client'),

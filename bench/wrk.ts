@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { placedCommand } from './placement.js';
 
 export interface LoadSpec {
   path: string;
@@ -66,7 +67,7 @@ export function runWrk(port: number, script: string, spec: LoadSpec): Promise<{ 
     '-d', `${spec.durationSec}s`, '--timeout', '10s', '-s', script, `http://127.0.0.1:${port}${spec.path}`,
   ];
   return new Promise((resolve, reject) => {
-    execFile('wrk', args, { timeout: (spec.durationSec + 30) * 1000, killSignal: 'SIGKILL', maxBuffer: 1 << 20 },
+    execFile(...placedCommand('load', 'wrk', args), { timeout: (spec.durationSec + 30) * 1000, killSignal: 'SIGKILL', maxBuffer: 1 << 20 },
       (err, stdout, stderr) => {
         const output = `$ wrk ${args.join(' ')}\n${stdout}${stderr}`;
         const line = /^BENCH_JSON (.*)$/m.exec(stdout);
