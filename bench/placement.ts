@@ -9,8 +9,7 @@
 // threads it starts later inherit the set of the thread that starts them.
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { processTree } from './procstat.js';
+import { processTree, statusField } from './procstat.js';
 
 export type Part = 'backend' | 'front' | 'load';
 export type Placement = Partial<Record<Part, string>>;
@@ -20,10 +19,6 @@ let placement: Placement = {};
 /** Set once by the runner, before anything is started. */
 export function setPlacement(p: Placement): void {
   placement = p;
-}
-
-export function placementOf(part: Part): string | undefined {
-  return placement[part];
 }
 
 /**
@@ -59,12 +54,8 @@ export function placeRunning(part: Part, pids: readonly number[]): void {
 
 /** The CPUs a process may run on, as the kernel has them: what the report shows, checked rather than assumed. */
 export function allowedCpus(pid: number): string {
-  try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Cpus_allowed_list:'));
-    return line?.split(':')[1]?.trim() ?? '?';
-  } catch {
-    return 'gone'; // the run itself reports a front that died; this line is only a note in its raw log
-  }
+  // 'gone': the run itself reports a front that died; this is only a note in its raw log.
+  return statusField(pid, 'Cpus_allowed_list') ?? 'gone';
 }
 
 /** How the report describes the placement. */

@@ -54,17 +54,22 @@ export function cpuSeconds(roots: readonly number[]): number {
   return ticks / TICKS_PER_SECOND;
 }
 
+/** The value of a `Name:\tvalue` line of /proc/<pid>/status (e.g. "1234 kB"), or undefined once the process is gone. */
+export function statusField(pid: number, name: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  const line = text.split('\n').find((l) => l.startsWith(`${name}:`));
+  return line?.slice(name.length + 1).trim();
+}
+
 /** Sum of VmHWM (peak resident set) over the tree, in KiB. Shared pages count once per process. */
 export function peakRssKiB(roots: readonly number[]): number {
   let total = 0;
-  for (const pid of processTree(roots)) {
-    try {
-      const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-      total += match === null ? 0 : Number(match[1]);
-    } catch {
-      // exited meanwhile
-    }
-  }
+  for (const pid of processTree(roots)) total += Number.parseInt(statusField(pid, 'VmHWM') ?? '0', 10);
   return total;
 }
 

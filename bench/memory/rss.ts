@@ -3,6 +3,7 @@
 // two samples is not missed.
 
 import { readFileSync } from 'node:fs';
+import { statusField } from '../procstat.js';
 
 export interface Sample {
   /** Seconds since the sampler started. */
@@ -12,12 +13,8 @@ export interface Sample {
 
 /** A `Name:   1234 kB` line of /proc/<pid>/status, in MiB; NaN once the process is gone. */
 function statusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-    return match === null ? Number.NaN : Number(match[1]) / 1024;
-  } catch {
-    return Number.NaN;
-  }
+  const value = statusField(pid, field);
+  return value === undefined ? Number.NaN : Number.parseInt(value, 10) / 1024;
 }
 
 export function rssMiB(pid: number): number {
