@@ -47,6 +47,14 @@ export interface RatioRow {
   throughput: number;
   cpuPerRequest: number;
   p99: number;
+  /** Lowest and highest per-round ratio: how far one round can be trusted on this machine. */
+  spread: { throughput: Range; cpuPerRequest: Range; p99: Range };
+}
+
+export type Range = [low: number, high: number];
+
+function rangeOf(values: readonly number[]): Range {
+  return [Math.min(...values), Math.max(...values)];
 }
 
 export function median(values: readonly number[]): number {
@@ -111,6 +119,7 @@ export function summarize(records: readonly RunRecord[], scenarioOrder: readonly
       ratios.push({
         front: mine, scenario: first.scenario, backend: first.backend, versus, rounds: perRound.throughput.length,
         throughput: median(perRound.throughput), cpuPerRequest: median(perRound.cpu), p99: median(perRound.p99),
+        spread: { throughput: rangeOf(perRound.throughput), cpuPerRequest: rangeOf(perRound.cpu), p99: rangeOf(perRound.p99) },
       });
     }
   }
@@ -119,6 +128,11 @@ export function summarize(records: readonly RunRecord[], scenarioOrder: readonly
 
 function fmt(value: number, digits: number): string {
   return Number.isFinite(value) ? value.toFixed(digits) : '—';
+}
+
+/** `0.93 (0.88–1.02)`; one round has no range to show. */
+export function withRange(value: number, range: Range, rounds: number): string {
+  return rounds < 2 ? fmt(value, 2) : `${fmt(value, 2)} (${fmt(range[0], 2)}–${fmt(range[1], 2)})`;
 }
 
 function thousands(value: number): string {
@@ -154,10 +168,12 @@ export function markdown(
     out.push('## ajplb relative to Apache (median of per-round ratios)', '');
     out.push('Throughput > 1 is better for ajplb; CPU per request and p99 < 1 are better for ajplb.', '');
     out.push('ajplb_procs is `ajplb --procs auto` (one serving process per core).', '');
+    out.push('In brackets, the lowest and highest ratio of a single round: where that range holds 1, the rounds disagree',
+      'on which front is ahead, and the median alone should not be read as a win or a loss.', '');
     out.push('| backend | scenario | ajplb | vs | throughput | CPU / request | p99 | rounds |');
     out.push('|---|---|---|---|---:|---:|---:|---:|');
     for (const r of ratios) {
-      out.push(`| ${r.backend} | ${scenarioLabels.get(r.scenario) ?? r.scenario} | ${r.front} | ${r.versus} | ${fmt(r.throughput, 2)} | ${fmt(r.cpuPerRequest, 2)} | ${fmt(r.p99, 2)} | ${r.rounds} |`);
+      out.push(`| ${r.backend} | ${scenarioLabels.get(r.scenario) ?? r.scenario} | ${r.front} | ${r.versus} | ${withRange(r.throughput, r.spread.throughput, r.rounds)} | ${withRange(r.cpuPerRequest, r.spread.cpuPerRequest, r.rounds)} | ${withRange(r.p99, r.spread.p99, r.rounds)} | ${r.rounds} |`);
     }
     out.push('');
   }
