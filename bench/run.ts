@@ -27,24 +27,84 @@ const HERE = dirname(fileURLToPath(import.meta.url)); // bench/dist/bench
 const REPO = resolve(HERE, '..', '..', '..');
 const RESULTS = join(REPO, 'bench', 'results');
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean' }, rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' },
-    only: { type: 'string' }, fronts: { type: 'string' }, backends: { type: 'string' }, 'all-conns': { type: 'boolean' },
-    'ajplb-procs': { type: 'string' }, 'ajplb-node': { type: 'string' }, threads: { type: 'string' }, 'no-install': { type: 'boolean' }, load: { type: 'string' },
-    'cpus-backend': { type: 'string' }, 'cpus-front': { type: 'string' }, 'cpus-load': { type: 'string' },
-  },
-});
+const USAGE = `usage: npm run bench -- [options]
+
+  --quick                 one short round of two scenarios, every front must answer (CI's smoke check)
+  --rounds N              interleaved rounds (default 3; 1 with --quick)
+  --duration S            measured seconds per run (default 5)      --warmup S   unmeasured seconds first (default 1)
+  --only REGEX            scenarios whose id matches (get-c16 session-c64 100k-c64 1m-c64 post-c16 get-c64-close ...)
+  --all-conns             every scenario at 16, 64 and 256 connections
+  --fronts LIST           of ajplb,ajplb_procs,mod_jk,mod_proxy_ajp,tomcat_direct (default: all)
+  --backends LIST         of tomcat,light (default: both)
+  --ajplb-procs N         --procs for ajplb_procs (default: auto)
+  --ajplb-node PATH       the node that runs ajplb (default: Node 22 from scripts/node-reuseport)
+  --threads N             load tool threads (default: min(2, CPUs))
+  --load h2load|wrk       keep-alive load tool (default h2load)
+  --no-install            do not apt-get what is missing
+  --cpus-backend LIST --cpus-front LIST --cpus-load LIST
+                          run each part on its own CPUs (taskset lists such as 0-3,6)
+`;
+
+function parseOptions(): ReturnType<typeof parseWith> {
+  try {
+    return parseWith();
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+function parseWith() {
+  return parseArgs({
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      quick: { type: 'boolean' }, rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' },
+      only: { type: 'string' }, fronts: { type: 'string' }, backends: { type: 'string' }, 'all-conns': { type: 'boolean' },
+      'ajplb-procs': { type: 'string' }, 'ajplb-node': { type: 'string' }, threads: { type: 'string' }, 'no-install': { type: 'boolean' }, load: { type: 'string' },
+      'cpus-backend': { type: 'string' }, 'cpus-front': { type: 'string' }, 'cpus-load': { type: 'string' },
+    },
+  });
+}
+
+const { values: args } = parseOptions();
+if (args.help === true) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+/** A number for `flag` (above zero, or at least zero), else the usage and exit 2: NaN rounds would run nothing. */
+function positive(flag: string, text: string | undefined, fallback: number, zeroAllowed = false): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() !== '' && Number.isFinite(value) && (value > 0 || (zeroAllowed && value === 0))) return value;
+  process.stderr.write(`--${flag} ${text}: ${zeroAllowed ? 'zero or more' : 'a positive number'} is needed\n\n${USAGE}`);
+  process.exit(2);
+}
+
 const quick = args.quick ?? false;
-const rounds = Number(args.rounds ?? (quick ? 1 : 3));
-const durationSec = Number(args.duration ?? (quick ? 3 : 5));
-const warmupSec = Number(args.warmup ?? (quick ? 1 : 1));
-const threads = Number(args.threads ?? Math.max(1, Math.min(2, cpus().length)));
-const ajplbProcs = args['ajplb-procs'] === undefined ? undefined : Number(args['ajplb-procs']);
+const rounds = Math.round(positive('rounds', args.rounds, quick ? 1 : 3));
+const durationSec = positive('duration', args.duration, quick ? 3 : 5);
+const warmupSec = positive('warmup', args.warmup, 1, true);
+const threads = Math.round(positive('threads', args.threads, Math.max(1, Math.min(2, cpus().length))));
+const ajplbProcs = args['ajplb-procs'] === undefined ? undefined : Math.round(positive('ajplb-procs', args['ajplb-procs'], 1));
 const only = args.only === undefined ? undefined : new RegExp(args.only);
 const scenarios = (quick ? QUICK : args['all-conns'] ? ALL : DEFAULT).filter((s) => only === undefined || only.test(s.id));
-const FRONTS: FrontName[] = ((args.fronts ?? 'ajplb,ajplb_procs,mod_jk,mod_proxy_ajp,tomcat_direct').split(',') as FrontName[]);
-const BACKENDS = (args.backends ?? 'tomcat,light').split(',');
+/** A comma list of known names; a typo would otherwise run nothing of that part and say so nowhere. */
+function listOf<T extends string>(flag: string, text: string, known: readonly T[]): T[] {
+  const names = text.split(',').map((n) => n.trim());
+  const unknown = names.filter((n) => !(known as readonly string[]).includes(n));
+  if (unknown.length === 0) return names as T[];
+  process.stderr.write(`--${flag}: ${unknown.join(', ')} unknown; choose from ${known.join(',')}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+const ALL_FRONTS: FrontName[] = ['ajplb', 'ajplb_procs', 'mod_jk', 'mod_proxy_ajp', 'tomcat_direct'];
+const FRONTS = listOf('fronts', args.fronts ?? ALL_FRONTS.join(','), ALL_FRONTS);
+const BACKENDS = listOf('backends', args.backends ?? 'tomcat,light', ['tomcat', 'light']);
+if (scenarios.length === 0) {
+  process.stderr.write(`--only ${args.only ?? ''}: no scenario matches\n\n${USAGE}`);
+  process.exit(2);
+}
 /** h2load for keep-alive runs (its latencies add up; see bench/h2load.ts); wrk for new-connection-per-request. */
 const LOAD_TOOL = args.load ?? 'h2load';
 if (LOAD_TOOL !== 'h2load' && LOAD_TOOL !== 'wrk') throw new Error(`--load: h2load or wrk, not ${LOAD_TOOL}`);
