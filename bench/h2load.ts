@@ -27,6 +27,8 @@ function h2loadArgs(port: number, spec: LoadSpec, connections: number, threads: 
   logFile: string, bodyFile: string | undefined): string[] {
   const args = ['--h1', '-c', String(connections), '-t', String(Math.min(threads, connections)), '-D', String(spec.durationSec),
     '--log-file', logFile];
+  // --rps is per client: the total offered rate holds however the connections are split across processes.
+  if (spec.rate !== undefined) args.push(`--rps=${spec.rate / spec.connections}`);
   if (cookie !== undefined) args.push('-H', `Cookie: ${cookie}`);
   if (bodyFile !== undefined) args.push('-d', bodyFile, '-H', 'Content-Type: application/octet-stream');
   args.push(`http://127.0.0.1:${port}${spec.path}`);

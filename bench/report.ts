@@ -151,7 +151,9 @@ export function markdown(
   out.push('Medians over rounds. CPU = seconds of the front\'s processes (all of them, children included) per 10 000',
     'requests; for tomcat_direct it is the serving JVM, which is also the application. RSS = peak (VmHWM) summed over',
     'the front\'s processes. errors = socket errors + HTTP status >= 400, summed over rounds. Backend CPU = seconds of',
-    'both Tomcat JVMs (or the light backend) per 10 000 requests: what the front\'s way of talking AJP costs them.', '');
+    'both Tomcat JVMs (or the light backend) per 10 000 requests. Compare it on the rows with an offered rate: at',
+    'saturation a Tomcat driven harder spends less per request (its threads sleep less), so there it follows the',
+    'throughput more than the front\'s way of talking AJP.', '');
   for (const backend of ['tomcat', 'light']) {
     const mine = rows.filter((r) => r.backend === backend);
     if (mine.length === 0) continue;
@@ -168,6 +170,8 @@ export function markdown(
     out.push('## ajplb relative to Apache (median of per-round ratios)', '');
     out.push('Throughput > 1 is better for ajplb; CPU per request and p99 < 1 are better for ajplb.', '');
     out.push('ajplb_procs is `ajplb --procs auto` (one serving process per core).', '');
+    out.push('On rows with an offered rate every front serves the same load: throughput there only says whether it kept',
+      'up; CPU per request and p99 are the comparison.', '');
     out.push('In brackets, the lowest and highest ratio of a single round: where that range holds 1, the rounds disagree',
       'on which front is ahead, and the median alone should not be read as a win or a loss.', '');
     out.push('| backend | scenario | ajplb | vs | throughput | CPU / request | p99 | rounds |');

@@ -12,6 +12,12 @@ export interface Scenario {
   connections: number;
   /** Minimum response body size: a run moving fewer bytes per request is reported as a failure. */
   minBodyBytes: number;
+  /**
+   * Requests per second offered in all (h2load --rps), instead of as many as the front can take. At saturation
+   * Tomcat spends less CPU per request the harder it is driven (its threads sleep less), so only at one offered
+   * load do the fronts' and the backend's CPU per request, and latency, compare like for like.
+   */
+  rate?: number;
 }
 
 interface Kind {
@@ -32,13 +38,14 @@ const KINDS: Record<string, Kind> = {
   post: { id: 'post', label: 'POST 1 MiB /upload', path: '/upload', method: 'POST', bodyBytes: 1024 * 1024, minBodyBytes: 30 },
 };
 
-function make(kind: Kind, connections: number, keepAlive = true): Scenario {
-  const suffix = keepAlive ? `c${connections}` : `c${connections}-close`;
+function make(kind: Kind, connections: number, keepAlive = true, rate?: number): Scenario {
+  const suffix = `c${connections}${keepAlive ? '' : '-close'}${rate === undefined ? '' : `-r${rate}`}`;
+  const offered = rate === undefined ? '' : `, ${rate.toLocaleString('en-US')} req/s offered`;
   return {
     id: `${kind.id}-${suffix}`,
-    label: `${kind.label}, ${connections} conn${keepAlive ? '' : ', Connection: close'}`,
+    label: `${kind.label}, ${connections} conn${keepAlive ? '' : ', Connection: close'}${offered}`,
     path: kind.path, method: kind.method ?? 'GET', bodyBytes: kind.bodyBytes, session: kind.session ?? false,
-    keepAlive, connections, minBodyBytes: kind.minBodyBytes,
+    keepAlive, connections, minBodyBytes: kind.minBodyBytes, rate,
   };
 }
 
@@ -48,18 +55,21 @@ const K = KINDS as Record<'get' | 'session' | '100k' | '1m' | 'post', Kind>;
 export const QUICK: Scenario[] = [make(K.get, 64), make(K['100k'], 64)];
 
 /**
- * The default matrix, sized so three interleaved rounds over both backends fit in ~25 minutes on 2 cores:
- * connection counts are swept where the per-request cost of the front dominates (small requests).
+ * The default matrix, sized so three interleaved rounds over both backends fit in ~30 minutes on 2 cores:
+ * connection counts are swept where the per-request cost of the front dominates (small requests). The two
+ * offered-rate rows stay below what every front serves on a 2-vCPU machine, so all of them see the same load.
  */
 export const DEFAULT: Scenario[] = [
   make(K.get, 16), make(K.get, 64), make(K.get, 256),
   make(K.session, 16), make(K.session, 64), make(K.session, 256),
   make(K['100k'], 64), make(K['1m'], 64), make(K.post, 16),
   make(K.get, 64, false),
+  make(K.get, 64, true, 4000), make(K.post, 16, true, 100),
 ];
 
 /** --all-conns: every kind at 16, 64 and 256 connections (about 60 % longer). */
 export const ALL: Scenario[] = [
   ...Object.values(K).flatMap((kind) => [16, 64, 256].map((c) => make(kind, c))),
   make(K.get, 64, false),
+  make(K.get, 64, true, 4000), make(K.post, 16, true, 100),
 ];

@@ -17,6 +17,8 @@ export interface LoadSpec {
   connections: number;
   threads: number;
   durationSec: number;
+  /** Requests per second offered in all; h2load only (Scenario.rate). */
+  rate?: number | undefined;
 }
 
 export interface LoadResult {
