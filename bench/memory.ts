@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { BenchOptions } from './cli-args.js';
 import { tomcatAvailable } from '../test/tomcat/harness/env.js';
 import { startTomcat } from '../test/tomcat/harness/tomcat.js';
 import type { TomcatHandle } from '../test/tomcat/harness/types.js';
@@ -32,15 +32,20 @@ const RESULTS = join(REPO, 'bench', 'results');
 const CHECKS = ['upload', 'download', 'idle', 'soak'] as const;
 type CheckId = (typeof CHECKS)[number];
 
-const { values: args } = parseArgs({ options: { 'ajplb-node': { type: 'string' }, only: { type: 'string' }, 'soak-minutes': { type: 'string' }, threads: { type: 'string' }, 'no-install': { type: 'boolean' } } });
-const only = (args.only ?? CHECKS.join(',')).split(',').map((id) => id.trim());
-const unknown = only.filter((id) => !(CHECKS as readonly string[]).includes(id));
-if (unknown.length > 0) throw new Error(`--only: unknown check(s) ${unknown.join(', ')}; known: ${CHECKS.join(', ')}`);
+const cli = new BenchOptions(`usage: npm run bench:memory -- [options]
+
+  --only LIST             of ${CHECKS.join(',')} (default: all)
+  --soak-minutes M        length of the soak (default 10)
+  --threads N             wrk threads (default: min(2, CPUs))
+  --ajplb-node PATH       the node that runs ajplb (default: Node 22 from scripts/node-reuseport)
+  --no-install            do not apt-get what is missing
+`);
+const args = cli.parse({ 'ajplb-node': { type: 'string' }, only: { type: 'string' }, 'soak-minutes': { type: 'string' }, threads: { type: 'string' }, 'no-install': { type: 'boolean' } });
+const only = cli.list('only', args.only ?? CHECKS.join(','), CHECKS);
 const selected = (id: CheckId): boolean => only.includes(id);
-const soakMinutes = Number(args['soak-minutes'] ?? 10);
-if (!(soakMinutes > 0)) throw new Error(`--soak-minutes: a positive number, not ${args['soak-minutes']}`);
+const soakMinutes = cli.number('soak-minutes', args['soak-minutes'], 10);
 /** wrk threads, as the main bench: two on this 2-vCPU machine. */
-const threads = Number(args.threads ?? Math.max(1, Math.min(2, cpus().length)));
+const threads = Math.round(cli.number('threads', args.threads, Math.max(1, Math.min(2, cpus().length))));
 
 let tomcat: TomcatHandle | undefined;
 let light: LightBackend | undefined;

@@ -11,7 +11,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { BenchOptions } from './cli-args.js';
 import { ajplbCli, ajplbNode, startFront, type Backend, type FrontName } from './fronts.js';
 import { allowedCpus, describePlacement, parseCpuList, placeRunning, setPlacement } from './placement.js';
 import { preflight } from './preflight.js';
@@ -46,71 +46,31 @@ const USAGE = `usage: npm run bench -- [options]
                           run each part on its own CPUs (taskset lists such as 0-3,6)
 `;
 
-function parseOptions(): ReturnType<typeof parseWith> {
-  try {
-    return parseWith();
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-}
-
-function parseWith() {
-  return parseArgs({
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      quick: { type: 'boolean' }, rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' },
-      only: { type: 'string' }, fronts: { type: 'string' }, backends: { type: 'string' }, 'all-conns': { type: 'boolean' },
-      'ajplb-procs': { type: 'string' }, 'ajplb-node': { type: 'string' }, threads: { type: 'string' }, 'no-install': { type: 'boolean' }, load: { type: 'string' },
-      'cpus-backend': { type: 'string' }, 'cpus-front': { type: 'string' }, 'cpus-load': { type: 'string' },
-    },
-  });
-}
-
-const { values: args } = parseOptions();
-if (args.help === true) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
-
-/** A number for `flag` (above zero, or at least zero), else the usage and exit 2: NaN rounds would run nothing. */
-function positive(flag: string, text: string | undefined, fallback: number, zeroAllowed = false): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (text.trim() !== '' && Number.isFinite(value) && (value > 0 || (zeroAllowed && value === 0))) return value;
-  process.stderr.write(`--${flag} ${text}: ${zeroAllowed ? 'zero or more' : 'a positive number'} is needed\n\n${USAGE}`);
-  process.exit(2);
-}
+const cli = new BenchOptions(USAGE);
+const args = cli.parse({
+  quick: { type: 'boolean' }, rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' },
+  only: { type: 'string' }, fronts: { type: 'string' }, backends: { type: 'string' }, 'all-conns': { type: 'boolean' },
+  'ajplb-procs': { type: 'string' }, 'ajplb-node': { type: 'string' }, threads: { type: 'string' }, 'no-install': { type: 'boolean' }, load: { type: 'string' },
+  'cpus-backend': { type: 'string' }, 'cpus-front': { type: 'string' }, 'cpus-load': { type: 'string' },
+});
 
 const quick = args.quick ?? false;
-const rounds = Math.round(positive('rounds', args.rounds, quick ? 1 : 3));
-const durationSec = positive('duration', args.duration, quick ? 3 : 5);
-const warmupSec = positive('warmup', args.warmup, 1, true);
-const threads = Math.round(positive('threads', args.threads, Math.max(1, Math.min(2, cpus().length))));
-const ajplbProcs = args['ajplb-procs'] === undefined ? undefined : Math.round(positive('ajplb-procs', args['ajplb-procs'], 1));
+const rounds = Math.round(cli.number('rounds', args.rounds, quick ? 1 : 3));
+const durationSec = cli.number('duration', args.duration, quick ? 3 : 5);
+const warmupSec = cli.number('warmup', args.warmup, 1, true);
+const threads = Math.round(cli.number('threads', args.threads, Math.max(1, Math.min(2, cpus().length))));
+const ajplbProcs = args['ajplb-procs'] === undefined ? undefined : Math.round(cli.number('ajplb-procs', args['ajplb-procs'], 1));
 const only = args.only === undefined ? undefined : new RegExp(args.only);
 // wrk cannot hold an offered rate: with --load wrk the offered-rate rows are left out.
 const scenarios = (quick ? QUICK : args['all-conns'] ? ALL : DEFAULT)
   .filter((s) => (only === undefined || only.test(s.id)) && (s.rate === undefined || (args.load ?? 'h2load') === 'h2load'));
-/** A comma list of known names; a typo would otherwise run nothing of that part and say so nowhere. */
-function listOf<T extends string>(flag: string, text: string, known: readonly T[]): T[] {
-  const names = text.split(',').map((n) => n.trim());
-  const unknown = names.filter((n) => !(known as readonly string[]).includes(n));
-  if (unknown.length === 0) return names as T[];
-  process.stderr.write(`--${flag}: ${unknown.join(', ')} unknown; choose from ${known.join(',')}\n\n${USAGE}`);
-  process.exit(2);
-}
-
 const ALL_FRONTS: FrontName[] = ['ajplb', 'ajplb_procs', 'mod_jk', 'mod_proxy_ajp', 'tomcat_direct'];
-const FRONTS = listOf('fronts', args.fronts ?? ALL_FRONTS.join(','), ALL_FRONTS);
-const BACKENDS = listOf('backends', args.backends ?? 'tomcat,light', ['tomcat', 'light']);
-if (scenarios.length === 0) {
-  process.stderr.write(`--only ${args.only ?? ''}: no scenario matches\n\n${USAGE}`);
-  process.exit(2);
-}
+const FRONTS = cli.list('fronts', args.fronts ?? ALL_FRONTS.join(','), ALL_FRONTS);
+const BACKENDS = cli.list('backends', args.backends ?? 'tomcat,light', ['tomcat', 'light']);
+if (scenarios.length === 0) cli.refuse(`--only ${args.only ?? ''}: no scenario matches`);
 /** h2load for keep-alive runs (its latencies add up; see bench/h2load.ts); wrk for new-connection-per-request. */
 const LOAD_TOOL = args.load ?? 'h2load';
-if (LOAD_TOOL !== 'h2load' && LOAD_TOOL !== 'wrk') throw new Error(`--load: h2load or wrk, not ${LOAD_TOOL}`);
+if (LOAD_TOOL !== 'h2load' && LOAD_TOOL !== 'wrk') cli.refuse(`--load: h2load or wrk, not ${LOAD_TOOL}`);
 
 const AJPLB_NODE = ajplbNode(REPO, args['ajplb-node']);
 
