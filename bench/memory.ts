@@ -37,7 +37,7 @@ const cli = new BenchOptions(`usage: npm run bench:memory -- [options]
   --only LIST             of ${CHECKS.join(',')} (default: all)
   --soak-minutes M        length of the soak (default 10)
   --threads N             wrk threads (default: min(2, CPUs))
-  --ajplb-node PATH       the node that runs ajplb (default: Node 22 from scripts/node-reuseport)
+  --ajplb-node PATH       the node that runs ajplb (default: this one if >= 22.12, else scripts/node-reuseport's)
   --no-install            do not apt-get what is missing
 `);
 const args = cli.parse({ 'ajplb-node': { type: 'string' }, only: { type: 'string' }, 'soak-minutes': { type: 'string' }, threads: { type: 'string' }, 'no-install': { type: 'boolean' } });

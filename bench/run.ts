@@ -37,8 +37,8 @@ const USAGE = `usage: npm run bench -- [options]
   --all-conns             every scenario at 16, 64 and 256 connections
   --fronts LIST           of ajplb,ajplb_procs,mod_jk,mod_proxy_ajp,tomcat_direct (default: all)
   --backends LIST         of tomcat,light (default: both)
-  --ajplb-procs N         --procs for ajplb_procs (default: auto)
-  --ajplb-node PATH       the node that runs ajplb (default: Node 22 from scripts/node-reuseport)
+  --ajplb-procs N         --procs for the ajplb front (default 1; ajplb_procs always runs --procs auto)
+  --ajplb-node PATH       the node that runs ajplb (default: this one if >= 22.12, else scripts/node-reuseport's)
   --threads N             load tool threads (default: min(2, CPUs))
   --load h2load|wrk       keep-alive load tool (default h2load)
   --no-install            do not apt-get what is missing
