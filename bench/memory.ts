@@ -45,7 +45,7 @@ const only = cli.list('only', args.only ?? CHECKS.join(','), CHECKS);
 const selected = (id: CheckId): boolean => only.includes(id);
 const soakMinutes = cli.number('soak-minutes', args['soak-minutes'], 10);
 /** wrk threads, as the main bench: two on this 2-vCPU machine. */
-const threads = Math.round(cli.number('threads', args.threads, Math.max(1, Math.min(2, cpus().length))));
+const threads = Math.ceil(cli.number('threads', args.threads, Math.max(1, Math.min(2, cpus().length))));
 
 let tomcat: TomcatHandle | undefined;
 let light: LightBackend | undefined;

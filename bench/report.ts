@@ -131,7 +131,7 @@ function fmt(value: number, digits: number): string {
 }
 
 /** `0.93 (0.88–1.02)`; one round has no range to show. */
-export function withRange(value: number, range: Range, rounds: number): string {
+function withRange(value: number, range: Range, rounds: number): string {
   return rounds < 2 ? fmt(value, 2) : `${fmt(value, 2)} (${fmt(range[0], 2)}–${fmt(range[1], 2)})`;
 }
 

@@ -1,7 +1,7 @@
 // Side-by-side benchmark: ajplb vs Apache httpd + mod_jk vs Apache + mod_proxy_ajp (vs Tomcat's own HTTP
 // connector as the ceiling), over two real Tomcats and over a light AJP backend. See docs/benchmark.md.
 //
-//   npm run bench                  3 interleaved rounds of the default matrix (~25 min)
+//   npm run bench                  3 interleaved rounds of the default matrix (~40 min)
 //   npm run bench -- --quick       one short round of two scenarios: every front must answer without errors
 //   --cpus-backend 4-7 --cpus-load 6-7 --cpus-front 0-3
 //                                  run each part on its own CPUs (taskset; see placement.ts)
@@ -55,27 +55,34 @@ const args = cli.parse({
 });
 
 const quick = args.quick ?? false;
-const rounds = Math.round(cli.number('rounds', args.rounds, quick ? 1 : 3));
+const rounds = Math.ceil(cli.number('rounds', args.rounds, quick ? 1 : 3));
 const durationSec = cli.number('duration', args.duration, quick ? 3 : 5);
 const warmupSec = cli.number('warmup', args.warmup, 1, true);
-const threads = Math.round(cli.number('threads', args.threads, Math.max(1, Math.min(2, cpus().length))));
-const ajplbProcs = args['ajplb-procs'] === undefined ? undefined : Math.round(cli.number('ajplb-procs', args['ajplb-procs'], 1));
+const threads = Math.ceil(cli.number('threads', args.threads, Math.max(1, Math.min(2, cpus().length))));
+const ajplbProcs = args['ajplb-procs'] === undefined ? undefined : Math.ceil(cli.number('ajplb-procs', args['ajplb-procs'], 1));
 const only = args.only === undefined ? undefined : new RegExp(args.only);
+/** h2load for keep-alive runs (its latencies add up; see bench/h2load.ts); wrk for new-connection-per-request. */
+const LOAD_TOOL = args.load ?? 'h2load';
+if (LOAD_TOOL !== 'h2load' && LOAD_TOOL !== 'wrk') cli.refuse(`--load: h2load or wrk, not ${LOAD_TOOL}`);
 // wrk cannot hold an offered rate: with --load wrk the offered-rate rows are left out.
 const scenarios = (quick ? QUICK : args['all-conns'] ? ALL : DEFAULT)
-  .filter((s) => (only === undefined || only.test(s.id)) && (s.rate === undefined || (args.load ?? 'h2load') === 'h2load'));
+  .filter((s) => (only === undefined || only.test(s.id)) && (s.rate === undefined || LOAD_TOOL === 'h2load'));
 const ALL_FRONTS: FrontName[] = ['ajplb', 'ajplb_procs', 'mod_jk', 'mod_proxy_ajp', 'tomcat_direct'];
 const FRONTS = cli.list('fronts', args.fronts ?? ALL_FRONTS.join(','), ALL_FRONTS);
 const BACKENDS = cli.list('backends', args.backends ?? 'tomcat,light', ['tomcat', 'light']);
 if (scenarios.length === 0) cli.refuse(`--only ${args.only ?? ''}: no scenario matches`);
-/** h2load for keep-alive runs (its latencies add up; see bench/h2load.ts); wrk for new-connection-per-request. */
-const LOAD_TOOL = args.load ?? 'h2load';
-if (LOAD_TOOL !== 'h2load' && LOAD_TOOL !== 'wrk') cli.refuse(`--load: h2load or wrk, not ${LOAD_TOOL}`);
 
 const AJPLB_NODE = ajplbNode(REPO, args['ajplb-node']);
 
-const placed = (flag: 'cpus-backend' | 'cpus-front' | 'cpus-load'): string | undefined =>
-  args[flag] === undefined ? undefined : parseCpuList(args[flag], cpus().length, `--${flag}`);
+function placed(flag: 'cpus-backend' | 'cpus-front' | 'cpus-load'): string | undefined {
+  const text = args[flag];
+  if (text === undefined) return undefined;
+  try {
+    return parseCpuList(text, cpus().length, `--${flag}`);
+  } catch (err) {
+    return cli.refuse((err as Error).message);
+  }
+}
 setPlacement({ backend: placed('cpus-backend'), front: placed('cpus-front'), load: placed('cpus-load') });
 
 /**
