@@ -20,15 +20,42 @@ interface OneRun {
   timeout: number;
   badStatus: number;
   bytes: number;
+  /** h2load's "finished in": a run bounded by a request count (offered rate) may last longer than asked. */
+  elapsedSec: number;
   durations: Float64Array;
+}
+
+/**
+ * How to open `connections` clients so that their --rps timers are spread over one request interval.
+ *
+ * h2load starts a client's request timer when it connects, and with -D every client connects at once: "4,000
+ * req/s over 64 connections" then arrives as 64 requests in the same millisecond every 16 ms (measured: 99 % of
+ * the requests started in a millisecond with 16 or more others; p50 6.4 ms on the light backend, the time to
+ * serve a burst). That load favours a front with a thread per connection over one event loop and is not what many
+ * independent users send. Opening `perPeriod` connections every `periodMs` (-r, --rate-period, whole ms and a
+ * multiple of the threads, so every thread opens the same number) spreads the timers over the interval: at most
+ * `perPeriod` requests start together. h2load refuses -D with -r, so such a run is bounded by a request count.
+ */
+export function staggeredStart(connections: number, threads: number, rate: number, totalConnections: number):
+  { perPeriod: number; periodMs: number } {
+  const intervalMs = (1000 * totalConnections) / rate; // between two requests of one client
+  let perPeriod = threads;
+  while (perPeriod < connections && (intervalMs * perPeriod) / connections < 1) perPeriod += threads;
+  return { perPeriod, periodMs: Math.max(1, Math.round((intervalMs * perPeriod) / connections)) };
 }
 
 function h2loadArgs(port: number, spec: LoadSpec, connections: number, threads: number, cookie: string | undefined,
   logFile: string, bodyFile: string | undefined): string[] {
-  const args = ['--h1', '-c', String(connections), '-t', String(Math.min(threads, connections)), '-D', String(spec.durationSec),
-    '--log-file', logFile];
-  // --rps is per client: the total offered rate holds however the connections are split across processes.
-  if (spec.rate !== undefined) args.push(`--rps=${spec.rate / spec.connections}`);
+  const args = ['--h1', '-c', String(connections), '-t', String(threads), '--log-file', logFile];
+  if (spec.rate === undefined) {
+    args.push('-D', String(spec.durationSec));
+  } else {
+    // --rps is per client: the total offered rate holds however the connections are split across processes.
+    const perClient = spec.rate / spec.connections;
+    const { perPeriod, periodMs } = staggeredStart(connections, threads, spec.rate, spec.connections);
+    const requests = Math.max(connections, Math.round(perClient * connections * spec.durationSec));
+    args.push(`--rps=${perClient}`, '-r', String(perPeriod), `--rate-period=${periodMs}ms`, '-n', String(requests));
+  }
   if (cookie !== undefined) args.push('-H', `Cookie: ${cookie}`);
   if (bodyFile !== undefined) args.push('-d', bodyFile, '-H', 'Content-Type: application/octet-stream');
   args.push(`http://127.0.0.1:${port}${spec.path}`);
@@ -38,6 +65,13 @@ function h2loadArgs(port: number, spec: LoadSpec, connections: number, threads: 
 function field(output: string, pattern: RegExp): number {
   const match = pattern.exec(output);
   return match === null ? 0 : Number(match[1]);
+}
+
+/** "finished in 8.00s," (or 12.5ms, 964us: h2load picks the unit). */
+export function elapsedSeconds(output: string): number {
+  const match = /^finished in ([\d.]+)(us|ms|s),/m.exec(output);
+  if (match === null) return 0;
+  return Number(match[1]) / (match[2] === 's' ? 1 : match[2] === 'ms' ? 1e3 : 1e6);
 }
 
 function runOne(args: string[], logFile: string, durationSec: number): Promise<OneRun> {
@@ -71,6 +105,7 @@ function runOne(args: string[], logFile: string, durationSec: number): Promise<O
           timeout: field(stdout, /(\d+) timeout/),
           badStatus: field(stdout, /(\d+) 4xx/) + field(stdout, /(\d+) 5xx/),
           bytes: field(stdout, /^traffic: \S+ \((\d+)\) total/m),
+          elapsedSec: elapsedSeconds(stdout),
           durations,
         });
       });
@@ -92,7 +127,7 @@ export async function runH2load(port: number, spec: LoadSpec, scratch: string, n
   const share = Math.floor(spec.connections / cookies.length);
   const runs = await Promise.all(cookies.map((cookie, i) => {
     const connections = i === 0 ? spec.connections - share * (cookies.length - 1) : share;
-    const threads = cookies.length > 1 ? 1 : spec.threads;
+    const threads = Math.min(cookies.length > 1 ? 1 : spec.threads, connections);
     const logFile = join(scratch, `${name}-${i}.h2load.log`);
     return runOne(h2loadArgs(port, spec, connections, threads, cookie, logFile, bodyFile), logFile, spec.durationSec);
   }));
@@ -111,7 +146,8 @@ export async function runH2load(port: number, spec: LoadSpec, scratch: string, n
   return {
     output: runs.map((r) => r.output).join('\n'),
     result: {
-      requests: sum('requests'), durationSec: spec.durationSec, bytes: sum('bytes'),
+      requests: sum('requests'), bytes: sum('bytes'),
+      durationSec: spec.rate === undefined ? spec.durationSec : Math.max(...runs.map((r) => r.elapsedSec)),
       errors: sum('failed'), errorDetail: detail,
       latencyUs: { p50: percentile(all, 50), p99: percentile(all, 99), p999: percentile(all, 99.9), max: all[total - 1] ?? Number.NaN, mean },
     },
