@@ -31,7 +31,8 @@ const USAGE = `usage: npm run bench -- [options]
 
   --quick                 one short round of two scenarios, every front must answer (CI's smoke check)
   --rounds N              interleaved rounds (default 3; 1 with --quick)
-  --duration S            measured seconds per run (default 5)      --warmup S   unmeasured seconds first (default 1)
+  --duration S            measured seconds per run (default 5)
+  --warmup S              unmeasured seconds first, same load (default 1; 4x as long on offered-rate rows)
   --only REGEX            scenarios whose id matches (get-c16 session-c64 100k-c64 1m-c64 post-c16 get-c64-close
                           get-c64-r4000 post-c16-r100 ...; -rN: N requests per second offered)
   --all-conns             every scenario at 16, 64 and 256 connections
@@ -58,6 +59,11 @@ const quick = args.quick ?? false;
 const rounds = Math.ceil(cli.number('rounds', args.rounds, quick ? 1 : 3));
 const durationSec = cli.number('duration', args.duration, quick ? 3 : 5);
 const warmupSec = cli.number('warmup', args.warmup, 1, true);
+// A freshly started Node process reaches its steady state (optimised code, grown heap limits) after some
+// thousands of requests: one second at 4,000 req/s left ajplb's first major collections inside the measured
+// run (p99 7-15 ms against 3.9-5.8 after four seconds; mod_jk 2-4 ms either way). A saturated run's warm-up
+// serves several times more. Every front gets the same longer warm-up on the offered-rate rows.
+const RATE_WARMUP_FACTOR = 4;
 const threads = Math.ceil(cli.number('threads', args.threads, Math.max(1, Math.min(2, cpus().length))));
 const ajplbProcs = args['ajplb-procs'] === undefined ? undefined : Math.ceil(cli.number('ajplb-procs', args['ajplb-procs'], 1));
 const only = args.only === undefined ? undefined : new RegExp(args.only);
@@ -192,7 +198,8 @@ async function measure(round: number, scenario: Scenario, backend: Backend, fron
     const sessionCookies = front === 'tomcat_direct' ? cookies.slice(0, 1) : cookies;
     await preflight(running.port, scenario, scenario.session ? sessionCookies[0] : undefined);
     const load = spec(scenario, sessionCookies, durationSec);
-    if (warmupSec > 0) await runLoad(running.port, name, { ...load, durationSec: warmupSec }, front);
+    const warmup = scenario.rate === undefined ? warmupSec : warmupSec * RATE_WARMUP_FACTOR;
+    if (warmup > 0) await runLoad(running.port, name, { ...load, durationSec: warmup }, front);
     appendFileSync(rawLog, `cpus: front ${running.pids.map(allowedCpus).join(' ')}; backend ${backend.pids.map(allowedCpus).join(' ')}\n`);
     const cpuBefore = cpuSeconds(running.pids);
     const backendCpuBefore = cpuSeconds(backend.pids);
