@@ -171,7 +171,8 @@ export function markdown(
     out.push('Throughput > 1 is better for ajplb; CPU per request and p99 < 1 are better for ajplb.', '');
     out.push('ajplb_procs is `ajplb --procs auto` (one serving process per core).', '');
     out.push('On rows with an offered rate every front serves the same load: throughput there only says whether it kept',
-      'up; CPU per request and p99 are the comparison.', '');
+      'up; CPU per request and p99 are the comparison. Their requests arrive evenly spread (the load generator opens',
+      'its connections over one request interval, not all at once) after a warm-up four times the usual.', '');
     out.push('In brackets, the lowest and highest ratio of a single round: where that range holds 1, the rounds disagree',
       'on which front is ahead, and the median alone should not be read as a win or a loss.', '');
     out.push('| backend | scenario | ajplb | vs | throughput | CPU / request | p99 | rounds |');
