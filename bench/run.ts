@@ -27,6 +27,8 @@ const HERE = dirname(fileURLToPath(import.meta.url)); // bench/dist/bench
 const REPO = resolve(HERE, '..', '..', '..');
 const RESULTS = join(REPO, 'bench', 'results');
 
+const ALL_FRONTS: FrontName[] = ['ajplb', 'ajplb_procs', 'mod_jk', 'mod_proxy_ajp', 'tomcat_direct'];
+
 const USAGE = `usage: npm run bench -- [options]
 
   --quick                 one short round of two scenarios, every front must answer (CI's smoke check)
@@ -36,7 +38,7 @@ const USAGE = `usage: npm run bench -- [options]
   --only REGEX            scenarios whose id matches (get-c16 session-c64 100k-c64 1m-c64 post-c16 get-c64-close
                           get-c64-r4000 post-c16-r100 ...; -rN: N requests per second offered)
   --all-conns             every scenario at 16, 64 and 256 connections
-  --fronts LIST           of ajplb,ajplb_procs,mod_jk,mod_proxy_ajp,tomcat_direct (default: all)
+  --fronts LIST           of ${ALL_FRONTS.join(',')} (default: all)
   --backends LIST         of tomcat,light (default: both)
   --ajplb-procs N         --procs for the ajplb front (default 1; ajplb_procs always runs --procs auto)
   --ajplb-node PATH       the node that runs ajplb (default: this one if >= 22.12, else scripts/node-reuseport's)
@@ -73,7 +75,6 @@ if (LOAD_TOOL !== 'h2load' && LOAD_TOOL !== 'wrk') cli.refuse(`--load: h2load or
 // wrk cannot hold an offered rate: with --load wrk the offered-rate rows are left out.
 const scenarios = (quick ? QUICK : args['all-conns'] ? ALL : DEFAULT)
   .filter((s) => (only === undefined || only.test(s.id)) && (s.rate === undefined || LOAD_TOOL === 'h2load'));
-const ALL_FRONTS: FrontName[] = ['ajplb', 'ajplb_procs', 'mod_jk', 'mod_proxy_ajp', 'tomcat_direct'];
 const FRONTS = cli.list('fronts', args.fronts ?? ALL_FRONTS.join(','), ALL_FRONTS);
 const BACKENDS = cli.list('backends', args.backends ?? 'tomcat,light', ['tomcat', 'light']);
 if (scenarios.length === 0) cli.refuse(`--only ${args.only ?? ''}: no scenario matches`);
