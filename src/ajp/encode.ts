@@ -22,7 +22,7 @@ export interface ForwardRequest {
   serverName: string;
   serverPort: number;
   isSsl: boolean;
-  /** Flat [name, value, name, value…] as in Node's rawHeaders; repeats are sent as repeats. */
+  /** Flat [name, value, name, value…] as in Node's rawHeaders; repeats are sent as given (the front merges them). */
   headers: readonly string[];
   bodyMode: BodyMode;
   queryString?: string | undefined;
@@ -87,7 +87,8 @@ export function encodeForwardRequest(req: ForwardRequest, target: Buffer): numbe
     putByte(req.isSsl ? 1 : 0);
     putHeaders(req.headers, req.bodyMode);
 
-    if (req.queryString) putAttribute(Attribute.QueryString, req.queryString);
+    // An empty query ("/x?") still goes out: httpd's r->args is "", and the servlet sees "" rather than null.
+    if (req.queryString !== undefined) putAttribute(Attribute.QueryString, req.queryString);
     putAttribute(Attribute.RemoteUser, req.remoteUser);
     putAttribute(Attribute.AuthType, req.authType);
     if (req.route) putAttribute(Attribute.Route, req.route);
@@ -116,6 +117,15 @@ export function encodeForwardRequest(req: ForwardRequest, target: Buffer): numbe
 }
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * The header codes mod_jk actually sends: its name match (sc_for_req_header) compares "ACCEPT" with its
+ * terminator, so Accept-Charset, Accept-Encoding and Accept-Language always go out as strings and Tomcat's
+ * getHeaderNames() reports them as the client spelled them. Sending them the same way keeps that view.
+ */
+const FORWARDED_HEADER_CODES: ReadonlyMap<string, number> = new Map(
+  [...REQUEST_HEADER_CODES].filter(([name]) => !name.startsWith('accept-')),
+);
+
 function putHeaders(headers: readonly string[], bodyMode: BodyMode): void {
   let hasContentLength = false;
   const countPos = pos;
@@ -123,7 +133,7 @@ function putHeaders(headers: readonly string[], bodyMode: BodyMode): void {
   let count = 0;
   for (let i = 0; i + 1 < headers.length; i += 2) {
     const name = headers[i] as string;
-    const code = REQUEST_HEADER_CODES.get(name.length <= 15 ? name.toLowerCase() : '');
+    const code = FORWARDED_HEADER_CODES.get(name.length <= 15 ? name.toLowerCase() : '');
     if (code === undefined) {
       putString(name);
     } else {

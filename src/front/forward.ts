@@ -150,7 +150,8 @@ export class Forwarding implements ExchangeSink {
       return;
     }
     if (this.lb !== null) this.watchSessions(headers);
-    // Tomcat keeps the Content-Length of a body it then drops; a client would wait for those bytes (httpd strips it too).
+    // Tomcat keeps the Content-Length of a body it then drops; a client would wait for those bytes. httpd strips it,
+    // and the Content-Type of a body that is not there, from both.
     if (status === 204 || status === 304) headers = withoutBodyHeaders(headers);
     this.contentLength = declaredLength(headers);
     this.cork();
@@ -315,7 +316,9 @@ function withoutBodyHeaders(headers: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < headers.length; i += 2) {
     const name = (headers[i] as string).toLowerCase();
-    if (name !== 'content-length' && name !== 'transfer-encoding') out.push(headers[i] as string, headers[i + 1] as string);
+    if (name !== 'content-length' && name !== 'transfer-encoding' && name !== 'content-type') {
+      out.push(headers[i] as string, headers[i + 1] as string);
+    }
   }
   return out;
 }

@@ -18,6 +18,14 @@ export function normalizePath(rawPathWithoutQuery: string): string | null {
   return servletNormalize(path);
 }
 
+/** An encoded '/' in the path: httpd (AllowEncodedSlashes Off) answers such a request 404 before mod_jk sees it. */
+export function hasEncodedSlash(path: string): boolean {
+  for (let i = path.indexOf('%'); i >= 0; i = path.indexOf('%', i + 1)) {
+    if (path.charCodeAt(i + 1) === 50 /* 2 */ && (path.charCodeAt(i + 2) | 0x20) === 102 /* f */) return true;
+  }
+  return false;
+}
+
 /** Fast path: nothing to decode, no params, no empty or dot segments. */
 function isAlreadyNormal(p: string): boolean {
   for (let i = 1; i < p.length; i++) {

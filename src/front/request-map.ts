@@ -40,11 +40,15 @@ export function plainAddress(addr: string | undefined): string {
   return addr.startsWith('::ffff:') && addr.indexOf('.') > 0 ? addr.slice(7) : addr;
 }
 
-/** server_name / server_port from the Host header (UseCanonicalName Off), else the local socket. */
-export function serverNameAndPort(host: string | undefined, localAddr: string, localPort: number, isSsl: boolean): [string, number] {
-  if (host === undefined || host === '') return [localAddr, localPort];
-  let name = host;
+/**
+ * server_name / server_port as httpd's ap_get_server_name/port give them to mod_jk (UseCanonicalName Off): the
+ * Host header's name and port; without a port the scheme's default, without a Host (HTTP/1.0) the listener's
+ * address (httpd: its ServerName) and again the default port, not the port the listener is on.
+ */
+export function serverNameAndPort(host: string | undefined, localAddr: string, isSsl: boolean): [string, number] {
   let port = isSsl ? 443 : 80;
+  if (host === undefined || host === '') return [localAddr, port];
+  let name = host;
   const close = host.startsWith('[') ? host.indexOf(']') : -1;
   const colon = host.lastIndexOf(':');
   if (colon > close) {
@@ -91,6 +95,53 @@ export function cipherKeyBits(name: string): number {
   return 0;
 }
 
+/**
+ * httpd joins the values of a request header field sent more than once into its first line, with ", "
+ * (RFC 9110 5.3), so behind mod_jk the application sees one `X-Forwarded-For: a, b`, not two. The same array
+ * comes back when nothing repeats, as almost always.
+ */
+export function mergeRepeatedFields(raw: string[]): string[] {
+  let merged: string[] | null = null;
+  for (let i = 2; i < raw.length; i += 2) {
+    const first = firstWithName(raw, i);
+    if (first < 0) {
+      merged?.push(raw[i] as string, raw[i + 1] as string);
+      continue;
+    }
+    merged ??= raw.slice(0, i);
+    const at = outputIndex(merged, raw[first] as string);
+    merged[at + 1] = `${merged[at + 1] as string}, ${raw[i + 1] as string}`;
+  }
+  return merged ?? raw;
+}
+
+/** Index of the first field before `i` named as raw[i] (any case), or -1. */
+function firstWithName(raw: string[], i: number): number {
+  const name = raw[i] as string;
+  for (let j = 0; j < i; j += 2) {
+    if (sameFieldName(raw[j] as string, name)) return j;
+  }
+  return -1;
+}
+
+/** ASCII case-insensitive equality of two field names (tokens), without lower-casing copies. */
+function sameFieldName(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) {
+    const x = a.charCodeAt(k);
+    const y = b.charCodeAt(k);
+    if (x === y) continue;
+    const folded = x | 0x20;
+    if (folded !== (y | 0x20) || folded < 0x61 || folded > 0x7a) return false;
+  }
+  return true;
+}
+
+function outputIndex(merged: string[], name: string): number {
+  for (let j = 0; j < merged.length; j += 2) if (merged[j] === name) return j;
+  return -1;
+}
+
 export interface ForwardContext {
   shape: ClientRequestShape;
   route: string;
@@ -104,7 +155,7 @@ export function buildForwardRequest(req: IncomingMessage, ctx: ForwardContext): 
   const isSsl = (socket as TLSSocket).encrypted === true;
   const localAddr = plainAddress(socket.localAddress);
   const remoteAddr = plainAddress(socket.remoteAddress);
-  const [serverName, serverPort] = serverNameAndPort(req.headers.host, localAddr, socket.localPort ?? 0, isSsl);
+  const [serverName, serverPort] = serverNameAndPort(req.headers.host, localAddr, isSsl);
   const attributes = ['AJP_REMOTE_PORT', String(socket.remotePort ?? 0), 'AJP_LOCAL_ADDR', localAddr, 'JK_LB_ACTIVATION', ctx.activation];
   const fr: ForwardRequest = {
     method: req.method ?? 'GET',
@@ -115,7 +166,7 @@ export function buildForwardRequest(req: IncomingMessage, ctx: ForwardContext): 
     serverName,
     serverPort,
     isSsl,
-    headers: req.rawHeaders,
+    headers: mergeRepeatedFields(req.rawHeaders),
     bodyMode: ctx.shape.bodyMode,
     queryString: ctx.shape.query,
     route: ctx.route,

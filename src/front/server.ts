@@ -9,7 +9,7 @@ import { classifyRequest } from './request-map.js';
 import { sendError } from './errors.js';
 import { Forwarding, type ForwardObserver } from './forward.js';
 import type { Runtime } from './runtime.js';
-import { normalizePath } from './normalize-uri.js';
+import { hasEncodedSlash, normalizePath } from './normalize-uri.js';
 import { forwardUri } from './forward-uri.js';
 import { IdleConnections } from './idle-connections.js';
 import { acceptorsFor, assertPortFree } from './acceptors.js';
@@ -147,9 +147,10 @@ export class FrontServer {
       return this.reject(req, res, 413, 'request body over the limit');
     }
     if (shape.uri.charCodeAt(0) !== 47 /* / */) {
-      if (req.method === 'OPTIONS' && shape.uri === '*') return this.reject(req, res, 404, 'OPTIONS * is not forwarded');
+      if (req.method === 'OPTIONS' && shape.uri === '*') return this.answerOptionsStar(req, res);
       return this.reject(req, res, 400, 'request target is not a path');
     }
+    if (hasEncodedSlash(shape.uri)) return this.reject(req, res, 404, 'encoded slash in the path');
     const path = normalizePath(shape.uri);
     if (path === null) return this.reject(req, res, 400, 'URI escapes the root');
     const forwarded = forwardUri(shape.uri);
@@ -178,6 +179,14 @@ export class FrontServer {
     // Not res.socket: Node detaches it from a finished response before 'close', which left every answered
     // connection counted busy and never expired by the keep-alive sweep.
     this.idle.requestEnded(res.req.socket, res);
+  }
+
+  /** The server-wide OPTIONS names no resource to forward; httpd answers it itself, 200 with no body. */
+  private answerOptionsStar(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.hooks.onRejected(req, 200, 'OPTIONS * answered by the front');
+    res.writeHead(200, { 'Content-Length': '0' });
+    res.end();
+    if (!req.complete) req.resume();
   }
 
   private reject(req: http.IncomingMessage, res: http.ServerResponse, status: number, why: string): void {

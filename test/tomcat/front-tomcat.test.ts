@@ -59,7 +59,8 @@ describeTomcat('front over a real Tomcat', () => {
     expect(j.method).toBe('PATCH');
     expect(j.requestURI).toBe('/echo');
     expect(j.paramValue).toBe('é');
-    expect(j.headers['X-Multi'] ?? j.headers['x-multi']).toEqual(['a', 'b']);
+    // One field, as httpd merges a repeated request header before mod_jk forwards it.
+    expect(j.headers['X-Multi'] ?? j.headers['x-multi']).toEqual(['a, b']);
     expect(j.serverName).toBe('a-site.com');
     expect(j.serverPort).toBe(80);
     expect(j.remoteAddr).toBe('127.0.0.1');

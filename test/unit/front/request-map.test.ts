@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { hasEncodedSlash } from '../../../src/front/normalize-uri.js';
+import { mergeRepeatedFields, serverNameAndPort } from '../../../src/front/request-map.js';
+
+describe('mergeRepeatedFields (httpd joins a repeated request header into its first line)', () => {
+  it('returns the very same array when no name repeats', () => {
+    const raw = ['Host', 'a', 'Accept', '*/*', 'Cookie', 'x=1', 'User-Agent', 'u'];
+    expect(mergeRepeatedFields(raw)).toBe(raw);
+  });
+
+  it('joins repeats with ", " under the first spelling, in the first position, whatever the case', () => {
+    const raw = ['Host', 'a', 'X-Forwarded-For', '10.0.0.1', 'Accept', '*/*', 'x-forwarded-for', '10.0.0.2', 'X-FORWARDED-FOR', '10.0.0.3'];
+    expect(mergeRepeatedFields(raw)).toEqual(['Host', 'a', 'X-Forwarded-For', '10.0.0.1, 10.0.0.2, 10.0.0.3', 'Accept', '*/*']);
+    expect(raw).toHaveLength(10);
+  });
+
+  it('keeps fields after a repeat, and merges two different names each into its own first line', () => {
+    const raw = ['A', '1', 'B', '2', 'a', '3', 'C', '4', 'b', '', 'D', '5'];
+    expect(mergeRepeatedFields(raw)).toEqual(['A', '1, 3', 'B', '2, ', 'C', '4', 'D', '5']);
+  });
+
+  it('does not fold names that differ only outside the letters', () => {
+    expect(mergeRepeatedFields(['X-A', '1', 'X_A', '2'])).toEqual(['X-A', '1', 'X_A', '2']);
+    expect(mergeRepeatedFields(['X[1', '1', 'X{1', '2'])).toEqual(['X[1', '1', 'X{1', '2']);
+  });
+});
+
+describe('serverNameAndPort (ap_get_server_name/port, UseCanonicalName Off)', () => {
+  it('takes name and port from Host, the default port when Host has none', () => {
+    expect(serverNameAndPort('a-site.com:8080', '127.0.0.1', false)).toEqual(['a-site.com', 8080]);
+    expect(serverNameAndPort('a-site.com', '127.0.0.1', false)).toEqual(['a-site.com', 80]);
+    expect(serverNameAndPort('a-site.com', '127.0.0.1', true)).toEqual(['a-site.com', 443]);
+    expect(serverNameAndPort('[::1]:8443', '::1', true)).toEqual(['[::1]', 8443]);
+  });
+
+  it('without a Host: the listener address and the scheme default port', () => {
+    expect(serverNameAndPort(undefined, '10.0.0.5', false)).toEqual(['10.0.0.5', 80]);
+    expect(serverNameAndPort('', '10.0.0.5', true)).toEqual(['10.0.0.5', 443]);
+  });
+});
+
+describe('hasEncodedSlash', () => {
+  it('finds %2F and %2f only', () => {
+    expect(hasEncodedSlash('/a%2Fb')).toBe(true);
+    expect(hasEncodedSlash('/a%2fb')).toBe(true);
+    expect(hasEncodedSlash('/a%2')).toBe(false);
+    expect(hasEncodedSlash('/a%20b%2E%2e')).toBe(false);
+    expect(hasEncodedSlash('/plain/path')).toBe(false);
+  });
+});
