@@ -144,6 +144,14 @@ public class TestServlet extends HttpServlet {
         int code = intParam(req, "code", 200);
         res.setStatus(code);
         res.setContentType("text/plain");
+        // ?h=Name:value (repeatable): headers to answer with, e.g. the validators of a 304.
+        String[] extra = req.getParameterValues("h");
+        if (extra != null) {
+            for (String h : extra) {
+                int colon = h.indexOf(':');
+                if (colon > 0) res.addHeader(h.substring(0, colon), h.substring(colon + 1));
+            }
+        }
         // For 204/304 this body must be dropped by Tomcat; the tests check it never reaches the client.
         res.getWriter().print("status " + code + " body\n");
     }
