@@ -11,11 +11,27 @@ export interface ClientRequestShape {
   uri: string;
   query: string | undefined;
   bodyMode: BodyMode;
+  /** host[:port] of an absolute-form target (`GET http://host/path`), which takes the Host header's place. */
+  authority: string | undefined;
 }
+
+const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)/i;
 
 /** Splits req.url and decides how the body travels; null when the framing is unsafe (smuggling shapes). */
 export function classifyRequest(req: IncomingMessage): ClientRequestShape | string {
-  const url = req.url ?? '/';
+  let url = req.url ?? '/';
+  let authority: string | undefined;
+  if (url.charCodeAt(0) !== 47 /* / */) {
+    // RFC 9112 3.2.2: a server accepts the absolute form, and its authority names the host (httpd sets
+    // r->hostname from it and forwards the path).
+    const m = ABSOLUTE_FORM.exec(url);
+    if (m !== null) {
+      const userinfoEnd = (m[1] as string).lastIndexOf('@');
+      authority = (m[1] as string).slice(userinfoEnd + 1);
+      url = url.slice(m[0].length);
+      if (url.charCodeAt(0) !== 47) url = `/${url}`;
+    }
+  }
   const q = url.indexOf('?');
   const uri = q < 0 ? url : url.slice(0, q);
   const query = q < 0 ? undefined : url.slice(q + 1);
@@ -24,14 +40,14 @@ export function classifyRequest(req: IncomingMessage): ClientRequestShape | stri
   if (te !== undefined) {
     if (cl !== undefined) return 'both Content-Length and Transfer-Encoding';
     if (!/(?:^|,)\s*chunked\s*$/i.test(te)) return 'Transfer-Encoding without final chunked';
-    return { uri, query, bodyMode: 'chunked' };
+    return { uri, query, bodyMode: 'chunked', authority };
   }
   if (cl !== undefined) {
     // Node already refuses differing duplicates; a non-numeric value is refused here.
     if (!/^\d+$/.test(cl)) return 'invalid Content-Length';
-    return { uri, query, bodyMode: cl === '0' || /^0+$/.test(cl) ? 'none' : 'length' };
+    return { uri, query, bodyMode: cl === '0' || /^0+$/.test(cl) ? 'none' : 'length', authority };
   }
-  return { uri, query, bodyMode: 'none' };
+  return { uri, query, bodyMode: 'none', authority };
 }
 
 /** Strips the IPv4-mapped prefix Node reports on dual-stack sockets, as Apache shows plain IPv4. */
@@ -49,14 +65,16 @@ export function serverNameAndPort(host: string | undefined, localAddr: string, i
   let port = isSsl ? 443 : 80;
   if (host === undefined || host === '') return [localAddr, port];
   let name = host;
-  const close = host.startsWith('[') ? host.indexOf(']') : -1;
+  const close = host.charCodeAt(0) === 91 /* [ */ ? host.indexOf(']') : -1;
   const colon = host.lastIndexOf(':');
   if (colon > close) {
     name = host.slice(0, colon);
     const p = Number(host.slice(colon + 1));
     if (Number.isInteger(p) && p > 0 && p < 65536) port = p;
   }
-  return [name, port];
+  // As httpd's fix_hostname: lower case, and an IPv6 literal without its brackets.
+  if (close > 0) name = name.slice(1, close);
+  return [name.toLowerCase(), port];
 }
 
 export interface TlsDetails {
@@ -155,7 +173,7 @@ export function buildForwardRequest(req: IncomingMessage, ctx: ForwardContext): 
   const isSsl = (socket as TLSSocket).encrypted === true;
   const localAddr = plainAddress(socket.localAddress);
   const remoteAddr = plainAddress(socket.remoteAddress);
-  const [serverName, serverPort] = serverNameAndPort(req.headers.host, localAddr, isSsl);
+  const [serverName, serverPort] = serverNameAndPort(ctx.shape.authority ?? req.headers.host, localAddr, isSsl);
   const attributes = ['AJP_REMOTE_PORT', String(socket.remotePort ?? 0), 'AJP_LOCAL_ADDR', localAddr, 'JK_LB_ACTIVATION', ctx.activation];
   const fr: ForwardRequest = {
     method: req.method ?? 'GET',

@@ -159,7 +159,7 @@ export class FrontServer {
     const runtime = this.runtime;
     const localPort = req.socket.localPort ?? 0;
     const local = this.vhostPorts.get(localPort) ?? localPort;
-    const rule = runtime.router.match(req.headers.host, local, path);
+    const rule = runtime.router.match(shape.authority ?? req.headers.host, local, path);
     if (rule === undefined) return this.reject(req, res, 404, 'no mount matches');
     const target = runtime.targets.byName.get(rule.worker);
     if (target === undefined) return this.reject(req, res, 503, `worker ${rule.worker} is not defined`);

@@ -62,6 +62,13 @@ const CASES: Case[] = [
   { name: 'a 6 KB cookie', echo: true, request: req('GET /echo HTTP/1.1', 'Host: a-site.com', `Cookie: big=${'x'.repeat(6000)}`, 'Connection: close') },
   { name: 'an empty POST', echo: true, request: withBody(['POST /echo HTTP/1.1', 'Host: a-site.com', 'Content-Length: 0', 'Connection: close'], '') },
   { name: 'OPTIONS *', statusOnly: true, request: req('OPTIONS * HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
+  { name: 'absolute-form request target', echo: true, request: req('GET http://a-site.com/echo?x=1 HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
+  { name: 'Host in capitals', echo: true, request: req('GET /echo HTTP/1.1', 'Host: A-Site.COM', 'Connection: close') },
+  { name: 'IPv6 literal Host', echo: true, request: req('GET /echo HTTP/1.1', 'Host: [::1]:8080', 'Connection: close') },
+  { name: 'two Cookie headers', echo: true, request: req('GET /echo HTTP/1.1', 'Host: a-site.com', 'Cookie: a=1', 'Cookie: JSESSIONID=ABC.was1', 'Connection: close') },
+  { name: 'underscore in a header name', echo: true, request: req('GET /echo HTTP/1.1', 'Host: a-site.com', 'X_Under_Score: 1', 'Connection: close') },
+  { name: 'non-ASCII bytes in a header value', echo: true, request: req('GET /echo HTTP/1.1', 'Host: a-site.com', 'X-Name: \xc3\xa9\xea\xb0\x80', 'Connection: close') },
+  { name: 'a body on DELETE', echo: true, request: withBody(['DELETE /echo HTTP/1.1', 'Host: a-site.com', 'Content-Length: 3', 'Connection: close'], 'abc') },
   { name: 'HEAD', request: req('HEAD /echo HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
   { name: 'OPTIONS', echo: true, request: req('OPTIONS /echo HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
   { name: 'WebDAV method', echo: true, request: req('PROPFIND /echo HTTP/1.1', 'Host: a-site.com', 'Depth: 0', 'Connection: close') },
@@ -74,6 +81,8 @@ const CASES: Case[] = [
     request: req(`GET /status?code=304&h=ETag:%22v1%22&h=Last-Modified:Mon,%2007%20Dec%202026%2010:00:00%20GMT&h=Cache-Control:max-age=60&h=Expires:Mon,%2007%20Dec%202026%2011:00:00%20GMT&h=Vary:Accept&h=X-Custom:1&h=Content-Language:ko HTTP/1.1`, 'Host: a-site.com', 'Connection: close'),
   },
   { name: 'a 500 from Tomcat', request: req('GET /status?code=500 HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
+  { name: 'a response header repeated', request: req('GET /status?code=200&h=X-A:1&h=X-A:2&h=Vary:Accept&h=Vary:Cookie HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
+  { name: 'fifty response headers', request: req('GET /headers-many?n=50 HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
   { name: 'three Set-Cookie headers', request: req('GET /cookies?n=3 HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
   { name: 'streamed body of unknown length', request: req('GET /bytes?size=100000 HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
   { name: 'body with Content-Length', request: req('GET /bytes?size=100000&cl=1 HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
@@ -82,9 +91,19 @@ const CASES: Case[] = [
 /** Response headers each front sets on its own (who it is, when, and how the body is framed on this connection). */
 const FRONT_HEADERS = new Set(['date', 'server', 'connection', 'keep-alive', 'transfer-encoding', 'content-length']);
 
+/**
+ * httpd rewrites every Vary into one field of unique, comma-joined names ("Accept,Cookie"); ajplb passes the
+ * fields on as Tomcat wrote them. A cache reads both the same way, so Vary compares as a set of names.
+ */
+function varyNames(values: string[]): string[] {
+  return [...new Set(values.flatMap((v) => v.split(',')).map((n) => n.trim().toLowerCase()).filter((n) => n !== ''))].sort();
+}
+
 function answerOf(res: RawResponse): Record<string, unknown> {
   const headers: Record<string, string[]> = {};
-  for (const [name, values] of res.headers) if (!FRONT_HEADERS.has(name)) headers[name] = values;
+  for (const [name, values] of res.headers) {
+    if (!FRONT_HEADERS.has(name)) headers[name] = name === 'vary' ? varyNames(values) : values;
+  }
   return { status: res.status, headers, bodyLength: res.body.length, body: res.body.toString('latin1') };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hasEncodedSlash } from '../../../src/front/normalize-uri.js';
-import { mergeRepeatedFields, serverNameAndPort } from '../../../src/front/request-map.js';
+import type { IncomingMessage } from 'node:http';
+import { classifyRequest, mergeRepeatedFields, serverNameAndPort } from '../../../src/front/request-map.js';
 
 describe('mergeRepeatedFields (httpd joins a repeated request header into its first line)', () => {
   it('returns the very same array when no name repeats', () => {
@@ -30,7 +31,9 @@ describe('serverNameAndPort (ap_get_server_name/port, UseCanonicalName Off)', ()
     expect(serverNameAndPort('a-site.com:8080', '127.0.0.1', false)).toEqual(['a-site.com', 8080]);
     expect(serverNameAndPort('a-site.com', '127.0.0.1', false)).toEqual(['a-site.com', 80]);
     expect(serverNameAndPort('a-site.com', '127.0.0.1', true)).toEqual(['a-site.com', 443]);
-    expect(serverNameAndPort('[::1]:8443', '::1', true)).toEqual(['[::1]', 8443]);
+    expect(serverNameAndPort('[::1]:8443', '::1', true)).toEqual(['::1', 8443]);
+    expect(serverNameAndPort('[::1]', '::1', false)).toEqual(['::1', 80]);
+    expect(serverNameAndPort('A-Site.COM', '127.0.0.1', false)).toEqual(['a-site.com', 80]);
   });
 
   it('without a Host: the listener address and the scheme default port', () => {
@@ -46,5 +49,21 @@ describe('hasEncodedSlash', () => {
     expect(hasEncodedSlash('/a%2')).toBe(false);
     expect(hasEncodedSlash('/a%20b%2E%2e')).toBe(false);
     expect(hasEncodedSlash('/plain/path')).toBe(false);
+  });
+});
+
+describe('classifyRequest: the request target', () => {
+  const shape = (url: string) => classifyRequest({ url, headers: {} } as IncomingMessage);
+
+  it('takes the path and the authority of an absolute-form target', () => {
+    expect(shape('http://a-site.com:8080/echo?x=1')).toEqual({ uri: '/echo', query: 'x=1', bodyMode: 'none', authority: 'a-site.com:8080' });
+    expect(shape('HTTPS://user:pw@b-site.com?x')).toEqual({ uri: '/', query: 'x', bodyMode: 'none', authority: 'b-site.com' });
+    expect(shape('http://a-site.com')).toMatchObject({ uri: '/', query: undefined, authority: 'a-site.com' });
+  });
+
+  it('leaves origin-form alone and other forms for the caller to refuse', () => {
+    expect(shape('/echo?x=1')).toEqual({ uri: '/echo', query: 'x=1', bodyMode: 'none', authority: undefined });
+    expect(shape('*')).toMatchObject({ uri: '*', authority: undefined });
+    expect(shape('ftp://a-site.com/x')).toMatchObject({ uri: 'ftp://a-site.com/x', authority: undefined });
   });
 });
