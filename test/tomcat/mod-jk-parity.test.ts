@@ -69,6 +69,9 @@ const CASES: Case[] = [
   { name: 'underscore in a header name', echo: true, request: req('GET /echo HTTP/1.1', 'Host: a-site.com', 'X_Under_Score: 1', 'Connection: close') },
   { name: 'non-ASCII bytes in a header value', echo: true, request: req('GET /echo HTTP/1.1', 'Host: a-site.com', 'X-Name: \xc3\xa9\xea\xb0\x80', 'Connection: close') },
   { name: 'a body on DELETE', echo: true, request: withBody(['DELETE /echo HTTP/1.1', 'Host: a-site.com', 'Content-Length: 3', 'Connection: close'], 'abc') },
+  { name: 'a 9 KB header line', statusOnly: true, request: req('GET /echo HTTP/1.1', 'Host: a-site.com', `X-Big: ${'y'.repeat(9000)}`, 'Connection: close') },
+  { name: 'a 9 KB request line', statusOnly: true, request: req(`GET /echo?q=${'z'.repeat(9000)} HTTP/1.1`, 'Host: a-site.com', 'Connection: close') },
+  { name: 'a 7 KB query', echo: true, request: req(`GET /echo?q=${'z'.repeat(7000)} HTTP/1.1`, 'Host: a-site.com', 'Connection: close') },
   { name: 'HEAD', request: req('HEAD /echo HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
   { name: 'OPTIONS', echo: true, request: req('OPTIONS /echo HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
   { name: 'WebDAV method', echo: true, request: req('PROPFIND /echo HTTP/1.1', 'Host: a-site.com', 'Depth: 0', 'Connection: close') },
@@ -127,6 +130,8 @@ const KNOWN_DIFFERENCES: { name: string; request: string; modJk: number; ajplb: 
   { name: 'raw UTF-8 bytes in the query', modJk: 200, ajplb: 400, request: req('GET /echo?name=\xc3\xa9 HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
   // httpd (TraceEnable On by default) echoes a TRACE, cookies and credentials included; ajplb forwards it and
   // Tomcat refuses it (allowTrace=false), which is what hardening guides make httpd do.
+  // Over LimitRequestFields (100): httpd says 400, ajplb 431, the code RFC 6585 made for it.
+  { name: '120 header fields', modJk: 400, ajplb: 431, request: req('GET /echo HTTP/1.1', 'Host: a-site.com', ...Array.from({ length: 120 }, (_, i) => `X-F${i}: ${i}`), 'Connection: close') },
   { name: 'TRACE', modJk: 200, ajplb: 405, request: req('TRACE /echo HTTP/1.1', 'Host: a-site.com', 'Cookie: JSESSIONID=secret', 'Connection: close') },
 ];
 
