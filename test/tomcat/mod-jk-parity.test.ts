@@ -13,6 +13,7 @@ import { startFront, type RunningFront } from '../../bench/fronts.js';
 import { loadConfig } from '../../src/config/load.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { startTomcat, type TomcatHandle } from './harness/index.js';
+import { freePorts } from './harness/net.js';
 import { describeModJk, modJkAvailable } from './mod-jk-env.js';
 import { exchangeRaw, type RawResponse } from './raw-http.js';
 
@@ -128,10 +129,10 @@ const KNOWN_DIFFERENCES: { name: string; request: string; modJk: number; ajplb: 
   // Node's HTTP parser refuses bytes above 0x7F in the request target; httpd passes them on. Clients that follow
   // RFC 3986 (every browser) percent-encode them.
   { name: 'raw UTF-8 bytes in the query', modJk: 200, ajplb: 400, request: req('GET /echo?name=\xc3\xa9 HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
-  // httpd (TraceEnable On by default) echoes a TRACE, cookies and credentials included; ajplb forwards it and
-  // Tomcat refuses it (allowTrace=false), which is what hardening guides make httpd do.
   // Over LimitRequestFields (100): httpd says 400, ajplb 431, the code RFC 6585 made for it.
   { name: '120 header fields', modJk: 400, ajplb: 431, request: req('GET /echo HTTP/1.1', 'Host: a-site.com', ...Array.from({ length: 120 }, (_, i) => `X-F${i}: ${i}`), 'Connection: close') },
+  // httpd (TraceEnable On by default) echoes a TRACE, cookies and credentials included; ajplb forwards it and
+  // Tomcat refuses it (allowTrace=false), which is what hardening guides make httpd do.
   { name: 'TRACE', modJk: 200, ajplb: 405, request: req('TRACE /echo HTTP/1.1', 'Host: a-site.com', 'Cookie: JSESSIONID=secret', 'Connection: close') },
 ];
 
@@ -184,3 +185,39 @@ describeModJk('ajplb and Apache + mod_jk, same workers.properties, same Tomcat',
     });
   }
 });
+
+describeModJk('ajplb and Apache + mod_jk with no Tomcat listening', () => {
+  let modJk: RunningFront;
+  let daemon: Daemon;
+  let scratch: string;
+
+  beforeAll(async () => {
+    const available = modJkAvailable();
+    if (!available.ok) throw new Error(available.reason);
+    // A port that was free a moment ago: connecting to it is refused, as to a Tomcat that is down.
+    const [closed] = (await freePorts(1)) as [number];
+    const backend = { name: 'tomcat' as const, ajpPorts: [closed, closed] as [number, number], pids: [] };
+    scratch = mkdtempSync(join(tmpdir(), 'ajplb-parity-down-'));
+    modJk = await startFront('mod_jk', backend, { repo: process.cwd(), scratch });
+    const config = loadConfig({ workerProperties: workersProperties(backend).split('\n'), mountArgs: ['/*=lb'] });
+    daemon = await startDaemon({ config, listen: [{ host: '127.0.0.1', port: 0 }] });
+  }, 120_000);
+
+  afterAll(async () => {
+    await daemon?.stop(1000);
+    await modJk?.stop();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('answers the same status, for the first request and once the members are marked in error', async () => {
+    const ajplbPort = (daemon.addresses[0] as AddressInfo).port;
+    const request = req('GET /echo HTTP/1.1', 'Host: a-site.com', 'Connection: close');
+    for (let i = 0; i < 2; i++) {
+      const viaModJk = await exchangeRaw(modJk.port, request);
+      const viaAjplb = await exchangeRaw(ajplbPort, request);
+      expect(viaModJk.status).toBe(503);
+      expect(viaAjplb.status, `request ${i + 1}`).toBe(viaModJk.status);
+    }
+  });
+});
+
