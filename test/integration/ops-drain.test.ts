@@ -25,7 +25,9 @@ const BODY = Buffer.alloc(32 * 1024, 'abcdefghijklmnopqrstuvwxyz0123456789\n');
 
 const slowHandler: AjpHandler = (_req, reply) => {
   setTimeout(() => {
-    reply.sendHeaders(200, ['Content-Type', 'text/plain', 'Content-Length', String(BODY.length), 'X-Route', 'slow']);
+    // When the backend answered, on the test's own clock: the drain test tells answers given during the drain by it.
+    reply.sendHeaders(200, ['Content-Type', 'text/plain', 'Content-Length', String(BODY.length), 'X-Route', 'slow',
+      'X-Replied-At', performance.now().toFixed(3)]);
     reply.write(BODY.subarray(0, 16 * 1024));
     setImmediate(() => {
       reply.write(BODY.subarray(16 * 1024));
@@ -39,6 +41,8 @@ interface Outcome {
   seq: number;
   status: number;
   connection?: string;
+  /** The backend's X-Replied-At. */
+  repliedAt?: number;
   full: boolean;
   error?: string;
 }
@@ -67,7 +71,8 @@ describe('SIGTERM drain under load (CLI child process)', () => {
           const res = await pool.request({ path: '/x', method: 'GET' });
           const body = Buffer.from(await res.body.arrayBuffer());
           const full = res.statusCode === 200 ? body.equals(BODY) : body.length === Number(res.headers['content-length']);
-          outcomes.push({ seq, status: res.statusCode, connection: res.headers.connection as string | undefined, full });
+          const repliedAt = res.headers['x-replied-at'] === undefined ? undefined : Number(res.headers['x-replied-at']);
+          outcomes.push({ seq, status: res.statusCode, connection: res.headers.connection as string | undefined, repliedAt, full });
         } catch (err) {
           outcomes.push({ seq, status: -1, full: false, error: String(err) });
           if (signalled) break;
@@ -92,7 +97,10 @@ describe('SIGTERM drain under load (CLI child process)', () => {
     // The check and the kill run in one synchronous stretch, so no request can be sent in between.
     const quietBy = performance.now() + 5000;
     while (backend!.requests !== sent) {
-      if (performance.now() > quietBy) throw new Error(`no quiet instant: sent ${sent}, backend saw ${backend!.requests}`);
+      if (performance.now() > quietBy) {
+        exited = true; // ends the load loops, which would otherwise run on
+        throw new Error(`no quiet instant: sent ${sent}, backend saw ${backend!.requests}`);
+      }
       await new Promise((resolve) => setImmediate(resolve));
     }
     const signalledAfter = sent;
@@ -145,12 +153,16 @@ describe('SIGTERM drain under load (CLI child process)', () => {
     expect(later.filter((o) => o.status !== -1 && !o.full)).toEqual([]);
     expect(later.filter((o) => o.status !== -1 && o.status !== 200 && o.status !== 503)).toEqual([]);
     expect(later.filter((o) => o.status === 503 && o.connection !== 'close')).toEqual([]);
-    // The answers started during the drain (most of those in flight: the backend takes 200 ms) said
-    // Connection: close, so their clients did not send another request on a connection the drain then closed.
-    // Only an answer already started when the signal came promised keep-alive; a follow-up on its connection
-    // may meet the final close unanswered (a client retries that, it was never processed).
+    // Every answer the backend gave after the drain had visibly begun (/readyz said 503) reached ajplb during the
+    // drain, so it said Connection: close and its client sent nothing more on a connection the drain then closed.
+    // (Counted by the backend's clock, not as a share of those in flight: how many answers fall before the drain
+    // begins depends on how soon this VM lets ajplb's loop see the signal.) An answer started before the drain
+    // promised keep-alive; a follow-up on its connection may meet the final close unanswered (a client retries
+    // that, it was never processed).
+    const duringDrain = before.filter((o) => o.repliedAt !== undefined && o.repliedAt > notReadyAt);
+    expect(duringDrain.length).toBeGreaterThan(0);
+    expect(duringDrain.filter((o) => o.connection !== 'close')).toEqual([]);
     const closing = count(before, (o) => o.connection === 'close');
-    expect(closing).toBeGreaterThan(inFlightAtSignal / 2);
     expect(count(later, (o) => o.status === -1 && !String(o.error).includes('ECONNREFUSED'))).toBeLessThanOrEqual(inFlightAtSignal - closing);
   }, 30_000);
 });
