@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { BodyMode, ForwardRequest } from '../ajp/encode.js';
+import { tlsDetailsOf } from './tls-details.js';
 
 export interface ClientRequestShape {
   /** Raw path (no query) forwarded to Tomcat. */
@@ -75,42 +76,6 @@ export function serverNameAndPort(host: string | undefined, localAddr: string, i
   // As httpd's fix_hostname: lower case, and an IPv6 literal without its brackets.
   if (close > 0) name = name.slice(1, close);
   return [name.toLowerCase(), port];
-}
-
-export interface TlsDetails {
-  cipher: string;
-  keySize: number;
-  session: string | undefined;
-  protocol: string | undefined;
-  certPem: string | undefined;
-}
-
-/** What mod_jk's JkExtractSSL would forward, read from Node's TLS socket. */
-export function tlsDetails(socket: TLSSocket): TlsDetails {
-  const cipher = socket.getCipher();
-  const session = socket.getSession();
-  const peer = socket.getPeerCertificate(false);
-  let certPem: string | undefined;
-  if (peer !== null && peer !== undefined && 'raw' in peer && peer.raw !== undefined) {
-    const b64 = peer.raw.toString('base64').replace(/(.{64})/g, '$1\n');
-    certPem = `-----BEGIN CERTIFICATE-----\n${b64}${b64.endsWith('\n') ? '' : '\n'}-----END CERTIFICATE-----\n`;
-  }
-  return {
-    cipher: cipher.standardName ?? cipher.name,
-    keySize: cipherKeyBits(cipher.name),
-    session: session ? session.subarray(0, 32).toString('hex') : undefined,
-    protocol: socket.getProtocol() ?? undefined,
-    certPem,
-  };
-}
-
-/** Node does not report the symmetric key size; it is in the cipher suite's name. */
-export function cipherKeyBits(name: string): number {
-  const m = /AES[_-]?(\d{3})|CAMELLIA[_-]?(\d{3})/i.exec(name);
-  if (m) return Number(m[1] ?? m[2]);
-  if (/CHACHA20/i.test(name)) return 256;
-  if (/3DES|DES-CBC3/i.test(name)) return 168;
-  return 0;
 }
 
 /**
@@ -192,7 +157,7 @@ export function buildForwardRequest(req: IncomingMessage, ctx: ForwardContext): 
     attributes,
   };
   if (isSsl) {
-    const tls = tlsDetails(socket as TLSSocket);
+    const tls = tlsDetailsOf(socket as TLSSocket);
     fr.sslCipher = tls.cipher;
     fr.sslKeySize = tls.keySize;
     fr.sslSession = tls.session;

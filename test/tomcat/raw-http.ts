@@ -1,7 +1,9 @@
-// A client that sends exactly the bytes it is given (an HTTP client would normalise them) and reads the answer
-// until the server closes the connection; 1xx interim responses are skipped, chunked bodies decoded.
+// A client that sends exactly the bytes it is given (an HTTP client would normalise them), over TCP or TLS, and
+// reads the answer until the server closes the connection; 1xx interim responses are skipped, chunked bodies
+// decoded.
 
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 
 export interface RawResponse {
   status: number;
@@ -12,12 +14,19 @@ export interface RawResponse {
 
 const EXCHANGE_TIMEOUT_MS = 15_000;
 
-export function exchangeRaw(port: number, request: string): Promise<RawResponse> {
+/** `tls`: connect with TLS using these options (certificates are not verified). */
+export function exchangeRaw(port: number, request: string, tls?: ConnectionOptions): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const socket = connect({ host: '127.0.0.1', port });
+    let socket: Socket;
+    if (tls === undefined) {
+      socket = connect({ host: '127.0.0.1', port });
+      socket.on('connect', () => socket.write(request, 'latin1'));
+    } else {
+      socket = connectTls({ ...tls, host: '127.0.0.1', port, rejectUnauthorized: false });
+      socket.on('secureConnect', () => socket.write(request, 'latin1'));
+    }
     socket.setTimeout(EXCHANGE_TIMEOUT_MS, () => socket.destroy(new Error(`no end of the response within ${EXCHANGE_TIMEOUT_MS} ms`)));
-    socket.on('connect', () => socket.write(request, 'latin1'));
     socket.on('data', (chunk) => chunks.push(chunk));
     socket.on('error', reject);
     socket.on('close', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hasEncodedSlash } from '../../../src/front/normalize-uri.js';
+import { sessionIdOf } from '../../../src/front/tls-details.js';
 import type { IncomingMessage } from 'node:http';
 import { classifyRequest, mergeRepeatedFields, serverNameAndPort } from '../../../src/front/request-map.js';
 
@@ -65,5 +66,24 @@ describe('classifyRequest: the request target', () => {
     expect(shape('/echo?x=1')).toEqual({ uri: '/echo', query: 'x=1', bodyMode: 'none', authority: undefined });
     expect(shape('*')).toMatchObject({ uri: '*', authority: undefined });
     expect(shape('ftp://a-site.com/x')).toMatchObject({ uri: 'ftp://a-site.com/x', authority: undefined });
+  });
+});
+
+describe('sessionIdOf (the id inside OpenSSL\'s DER session)', () => {
+  it('reads the fourth field of the SEQUENCE, long-form outer length included', () => {
+    const id = Buffer.alloc(32, 0xab);
+    const inner = Buffer.concat([Buffer.from([0x02, 0x01, 0x01, 0x02, 0x02, 0x03, 0x04, 0x04, 0x02, 0x13, 0x02, 0x04, 0x20]), id, Buffer.alloc(200, 1)]);
+    const der = Buffer.concat([Buffer.from([0x30, 0x81, inner.length]), inner]);
+    expect(sessionIdOf(der)).toBe('ab'.repeat(32));
+    const long = Buffer.concat([Buffer.from([0x30, 0x82, 0x00, inner.length]), inner]);
+    expect(sessionIdOf(long)).toBe('ab'.repeat(32));
+  });
+
+  it('says nothing for an empty id, another shape, or no session', () => {
+    const empty = Buffer.from([0x30, 0x0c, 0x02, 0x01, 0x01, 0x02, 0x02, 0x03, 0x03, 0x04, 0x02, 0xc0, 0x2f, 0x04, 0x00]);
+    expect(sessionIdOf(empty)).toBeUndefined();
+    expect(sessionIdOf(Buffer.from([0x31, 0x00]))).toBeUndefined();
+    expect(sessionIdOf(Buffer.from([0x30, 0x05, 0x02, 0x01]))).toBeUndefined();
+    expect(sessionIdOf(undefined)).toBeUndefined();
   });
 });
