@@ -14,6 +14,11 @@ export interface RawResponse {
 
 const EXCHANGE_TIMEOUT_MS = 15_000;
 
+/** A request without a body: the request line and header lines, CRLF-joined, and the blank line. */
+export const req = (...lines: string[]): string => `${lines.join('\r\n')}\r\n\r\n`;
+/** The same with a body after the blank line. */
+export const withBody = (head: string[], body: string): string => `${head.join('\r\n')}\r\n\r\n${body}`;
+
 /** `tls`: connect with TLS using these options (certificates are not verified). */
 export function exchangeRaw(port: number, request: string, tls?: ConnectionOptions): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
