@@ -1,10 +1,16 @@
 // The comparison with the real Apache + mod_jk needs Debian's apache2 and libapache2-mod-jk besides Tomcat.
 // As for Tomcat alone: skipped with a warning on a developer's machine without them, a failure under CI=true.
+// startParityFronts starts the two fronts being compared.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from 'vitest';
-import { APACHE_BIN, MODULES } from '../../bench/apache.js';
+import { APACHE_BIN, MODULES, workersProperties } from '../../bench/apache.js';
+import { startFront } from '../../bench/fronts.js';
+import { loadConfig } from '../../src/config/load.js';
+import { startDaemon } from '../../src/daemon.js';
 import { tomcatAvailable } from './harness/index.js';
 
 export function modJkAvailable(): { ok: true } | { ok: false; reason: string } {
@@ -25,3 +31,40 @@ function pickDescribe(): typeof describe {
 }
 
 export const describeModJk: typeof describe = pickDescribe();
+
+export interface ParityFronts {
+  modJkPort: number;
+  ajplbPort: number;
+  /** Stops both and removes Apache's ServerRoot. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Apache + mod_jk as the bench runs it and ajplb in-process, reading the same workers.properties (an lb over
+ * members was1/was2 on these AJP ports, `/*` mounted). Fails with the reason when Apache or mod_jk is missing.
+ */
+export async function startParityFronts(ajpPorts: [number, number], pids: number[]): Promise<ParityFronts> {
+  const available = modJkAvailable();
+  if (!available.ok) throw new Error(available.reason);
+  const backend = { name: 'tomcat' as const, ajpPorts, pids };
+  const scratch = mkdtempSync(join(tmpdir(), 'ajplb-parity-'));
+  const modJk = await startFront('mod_jk', backend, { repo: process.cwd(), scratch });
+  try {
+    const config = loadConfig({ workerProperties: workersProperties(backend).split('\n'), mountArgs: ['/*=lb'] });
+    const daemon = await startDaemon({ config, listen: [{ host: '127.0.0.1', port: 0 }] });
+    return {
+      modJkPort: modJk.port,
+      ajplbPort: (daemon.addresses[0] as AddressInfo).port,
+      stop: async () => {
+        await daemon.stop(1000);
+        await modJk.stop();
+        rmSync(scratch, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await modJk.stop();
+    rmSync(scratch, { recursive: true, force: true });
+    throw err;
+  }
+}
+

@@ -1,45 +1,23 @@
 // Two Tomcats (was1, was2) behind Apache httpd + mod_jk and behind ajplb, one workers.properties: the member each
 // request goes to must be the same, for sticky sessions by cookie or ;jsessionid and for the lb's own split.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { workersProperties } from '../../bench/apache.js';
-import { startFront, type RunningFront } from '../../bench/fronts.js';
-import { loadConfig } from '../../src/config/load.js';
-import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { startTomcat, type TomcatHandle } from './harness/index.js';
-import { describeModJk, modJkAvailable } from './mod-jk-env.js';
+import { describeModJk, startParityFronts, type ParityFronts } from './mod-jk-env.js';
 import { exchangeRaw, req } from './raw-http.js';
 
 describeModJk('ajplb and Apache + mod_jk over two Tomcats: where sticky sessions and balancing send requests', () => {
   let tomcats: TomcatHandle[] = [];
-  let modJk: RunningFront;
-  let daemon: Daemon;
-  let scratch: string;
-  let ajplbPort = 0;
+  let fronts: ParityFronts;
 
   beforeAll(async () => {
-    const available = modJkAvailable();
-    if (!available.ok) throw new Error(available.reason);
     tomcats = await Promise.all([startTomcat({ jvmRoute: 'was1', httpPort: false }), startTomcat({ jvmRoute: 'was2', httpPort: false })]);
-    const backend = {
-      name: 'tomcat' as const, ajpPorts: [tomcats[0]!.ajpPort, tomcats[1]!.ajpPort] as [number, number], pids: tomcats.map((t) => t.pid),
-    };
-    scratch = mkdtempSync(join(tmpdir(), 'ajplb-parity-lb-'));
-    modJk = await startFront('mod_jk', backend, { repo: process.cwd(), scratch });
-    const config = loadConfig({ workerProperties: workersProperties(backend).split('\n'), mountArgs: ['/*=lb'] });
-    daemon = await startDaemon({ config, listen: [{ host: '127.0.0.1', port: 0 }] });
-    ajplbPort = (daemon.addresses[0] as AddressInfo).port;
+    fronts = await startParityFronts([tomcats[0]!.ajpPort, tomcats[1]!.ajpPort], tomcats.map((t) => t.pid));
   }, 120_000);
 
   afterAll(async () => {
-    await daemon?.stop(1000);
-    await modJk?.stop();
+    await fronts?.stop();
     await Promise.all(tomcats.map((t) => t.stop()));
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
   const routeOf = async (port: number, request: string): Promise<string | undefined> => {
@@ -58,8 +36,8 @@ describeModJk('ajplb and Apache + mod_jk over two Tomcats: where sticky sessions
 
   for (const c of STICKY) {
     it(`sticky: ${c.name}`, async () => {
-      const viaModJk = await routeOf(modJk.port, c.request);
-      expect(await routeOf(ajplbPort, c.request)).toBe(viaModJk);
+      const viaModJk = await routeOf(fronts.modJkPort, c.request);
+      expect(await routeOf(fronts.ajplbPort, c.request)).toBe(viaModJk);
     });
   }
 
@@ -74,9 +52,9 @@ describeModJk('ajplb and Apache + mod_jk over two Tomcats: where sticky sessions
         }
         return seen;
       };
-      const viaModJk = await counts(modJk.port);
+      const viaModJk = await counts(fronts.modJkPort);
       expect(viaModJk, String(cookie)).toEqual({ was1: 5, was2: 5 });
-      expect(await counts(ajplbPort), String(cookie)).toEqual(viaModJk);
+      expect(await counts(fronts.ajplbPort), String(cookie)).toEqual(viaModJk);
     }
   });
 });

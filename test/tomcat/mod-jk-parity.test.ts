@@ -3,18 +3,10 @@
 // from what cannot be the same (the fronts' ports, the clients' source ports, the Server/Date headers, and how
 // a body is framed). Operators judge ajplb by exactly this comparison.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { workersProperties } from '../../bench/apache.js';
-import { startFront, type RunningFront } from '../../bench/fronts.js';
-import { loadConfig } from '../../src/config/load.js';
-import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { startTomcat, type TomcatHandle } from './harness/index.js';
 import { freePorts } from './harness/net.js';
-import { describeModJk, modJkAvailable } from './mod-jk-env.js';
+import { describeModJk, startParityFronts, type ParityFronts } from './mod-jk-env.js';
 import { exchangeRaw, req, withBody, type RawResponse } from './raw-http.js';
 
 interface Case {
@@ -136,44 +128,32 @@ const KNOWN_DIFFERENCES: { name: string; request: string; modJk: number; ajplb: 
 
 describeModJk('ajplb and Apache + mod_jk, same workers.properties, same Tomcat', () => {
   let tomcat: TomcatHandle;
-  let modJk: RunningFront;
-  let daemon: Daemon;
-  let scratch: string;
-  let ajplbPort = 0;
+  let fronts: ParityFronts;
 
   beforeAll(async () => {
-    const available = modJkAvailable();
-    if (!available.ok) throw new Error(available.reason);
     tomcat = await startTomcat({ jvmRoute: 'was1', httpPort: false });
     // Both members on the one Tomcat: every request lands there whichever member either front picks.
-    const backend = { name: 'tomcat' as const, ajpPorts: [tomcat.ajpPort, tomcat.ajpPort] as [number, number], pids: [tomcat.pid] };
-    scratch = mkdtempSync(join(tmpdir(), 'ajplb-parity-'));
-    modJk = await startFront('mod_jk', backend, { repo: process.cwd(), scratch });
-    const config = loadConfig({ workerProperties: workersProperties(backend).split('\n'), mountArgs: ['/*=lb'] });
-    daemon = await startDaemon({ config, listen: [{ host: '127.0.0.1', port: 0 }] });
-    ajplbPort = (daemon.addresses[0] as AddressInfo).port;
+    fronts = await startParityFronts([tomcat.ajpPort, tomcat.ajpPort], [tomcat.pid]);
   }, 120_000);
 
   afterAll(async () => {
-    await daemon?.stop(1000);
-    await modJk?.stop();
+    await fronts?.stop();
     await tomcat?.stop();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
   for (const d of KNOWN_DIFFERENCES) {
     it(`differs on purpose: ${d.name}`, async () => {
-      expect((await exchangeRaw(modJk.port, d.request)).status).toBe(d.modJk);
-      expect((await exchangeRaw(ajplbPort, d.request)).status).toBe(d.ajplb);
+      expect((await exchangeRaw(fronts.modJkPort, d.request)).status).toBe(d.modJk);
+      expect((await exchangeRaw(fronts.ajplbPort, d.request)).status).toBe(d.ajplb);
     });
   }
 
   for (const c of CASES) {
     it(c.name, async () => {
-      const viaModJk = await exchangeRaw(modJk.port, c.request);
-      const viaAjplb = await exchangeRaw(ajplbPort, c.request);
+      const viaModJk = await exchangeRaw(fronts.modJkPort, c.request);
+      const viaAjplb = await exchangeRaw(fronts.ajplbPort, c.request);
       if (c.echo) {
-        expect(echoOf(viaAjplb, ajplbPort)).toEqual(echoOf(viaModJk, modJk.port));
+        expect(echoOf(viaAjplb, fronts.ajplbPort)).toEqual(echoOf(viaModJk, fronts.modJkPort));
         expect(viaAjplb.headers.get('x-route')).toEqual(viaModJk.headers.get('x-route'));
       } else if (c.statusOnly) {
         expect(viaAjplb.status).toBe(viaModJk.status);
@@ -185,34 +165,23 @@ describeModJk('ajplb and Apache + mod_jk, same workers.properties, same Tomcat',
 });
 
 describeModJk('ajplb and Apache + mod_jk with no Tomcat listening', () => {
-  let modJk: RunningFront;
-  let daemon: Daemon;
-  let scratch: string;
+  let fronts: ParityFronts;
 
   beforeAll(async () => {
-    const available = modJkAvailable();
-    if (!available.ok) throw new Error(available.reason);
     // A port that was free a moment ago: connecting to it is refused, as to a Tomcat that is down.
     const [closed] = (await freePorts(1)) as [number];
-    const backend = { name: 'tomcat' as const, ajpPorts: [closed, closed] as [number, number], pids: [] };
-    scratch = mkdtempSync(join(tmpdir(), 'ajplb-parity-down-'));
-    modJk = await startFront('mod_jk', backend, { repo: process.cwd(), scratch });
-    const config = loadConfig({ workerProperties: workersProperties(backend).split('\n'), mountArgs: ['/*=lb'] });
-    daemon = await startDaemon({ config, listen: [{ host: '127.0.0.1', port: 0 }] });
+    fronts = await startParityFronts([closed, closed], []);
   }, 120_000);
 
   afterAll(async () => {
-    await daemon?.stop(1000);
-    await modJk?.stop();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    await fronts?.stop();
   });
 
   it('answers the same status, for the first request and once the members are marked in error', async () => {
-    const ajplbPort = (daemon.addresses[0] as AddressInfo).port;
     const request = req('GET /echo HTTP/1.1', 'Host: a-site.com', 'Connection: close');
     for (let i = 0; i < 2; i++) {
-      const viaModJk = await exchangeRaw(modJk.port, request);
-      const viaAjplb = await exchangeRaw(ajplbPort, request);
+      const viaModJk = await exchangeRaw(fronts.modJkPort, request);
+      const viaAjplb = await exchangeRaw(fronts.ajplbPort, request);
       expect(viaModJk.status).toBe(503);
       expect(viaAjplb.status, `request ${i + 1}`).toBe(viaModJk.status);
     }
