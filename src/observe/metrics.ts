@@ -1,9 +1,10 @@
-// Metrics bumped once per finished request. Labelled children are looked up once per (lb, member) target
-// object and kept in WeakMaps, so a request costs a few increments and no label objects. Everything that
-// is state (member state, busy, pool connections…) is read at scrape time instead: see collect.ts.
+// Metrics bumped once per finished request. Their cells (cells.ts) are looked up once per (lb, member) target
+// object and kept in WeakMaps, so a request costs a few additions: no label objects, strings or hashing.
+// Everything that is state (member state, busy, pool connections…) is read at scrape time: see collect.ts.
 
 import type { IncomingMessage } from 'node:http';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { CounterCell as C, CounterFamily, HistogramCell as H, HistogramFamily } from './cells.js';
 import type { Forwarding } from '../front/forward.js';
 import type { AjpTarget, LbTarget } from '../front/targets.js';
 import type { VhostLabeler } from './vhost-label.js';
@@ -33,9 +34,6 @@ export const ERROR_KIND: Readonly<Record<string, string>> = {
   no_member: 'no_member',
 };
 
-type C = Counter.Internal;
-type H = Histogram.Internal<string>;
-
 interface MemberChildren {
   requests: Array<C | undefined>;
   errors: Map<string, C>;
@@ -60,16 +58,16 @@ interface VhostChildren {
 const DIRECT: object = {};
 
 export class RequestMetrics {
-  readonly httpRequests: Counter<'vhost' | 'code_class'>;
-  readonly httpDuration: Histogram<'vhost'>;
-  readonly httpRejected: Counter<'code'>;
-  readonly memberRequests: Counter<'lb' | 'member' | 'code_class'>;
-  readonly memberErrors: Counter<'lb' | 'member' | 'kind'>;
-  readonly memberUpstream: Histogram<'lb' | 'member'>;
-  readonly memberFailovers: Counter<'lb' | 'member'>;
-  readonly lbRequests: Counter<'lb' | 'code_class'>;
-  readonly lbRetries: Counter<'lb'>;
-  readonly lbNoMember: Counter<'lb'>;
+  readonly httpRequests: CounterFamily;
+  readonly httpDuration: HistogramFamily;
+  readonly httpRejected: CounterFamily;
+  readonly memberRequests: CounterFamily;
+  readonly memberErrors: CounterFamily;
+  readonly memberUpstream: HistogramFamily;
+  readonly memberFailovers: CounterFamily;
+  readonly lbRequests: CounterFamily;
+  readonly lbRetries: CounterFamily;
+  readonly lbNoMember: CounterFamily;
   readonly reloads: Counter<'result'>;
   readonly lastReloadSuccess: Gauge;
   readonly lastReloadTime: Gauge;
@@ -82,16 +80,16 @@ export class RequestMetrics {
 
   constructor(registry: Registry, private readonly vhostOf: VhostLabeler) {
     const registers = [registry];
-    this.httpRequests = new Counter({ name: 'ajplb_http_requests_total', help: 'Client requests answered, by virtual host and status class (none = aborted before a status was sent).', labelNames: ['vhost', 'code_class'], registers });
-    this.httpDuration = new Histogram({ name: 'ajplb_http_request_duration_seconds', help: 'Time from request received to response finished (or failed), by virtual host.', labelNames: ['vhost'], buckets: LATENCY_BUCKETS, registers });
-    this.httpRejected = new Counter({ name: 'ajplb_http_rejected_total', help: 'Requests the front answered itself without forwarding (bad request, no mount, draining…), by status code.', labelNames: ['code'], registers });
-    this.memberRequests = new Counter({ name: 'ajplb_member_requests_total', help: 'Requests whose final attempt went to this member, by status class; lb is empty for a worker mounted directly.', labelNames: ['lb', 'member', 'code_class'], registers });
-    this.memberErrors = new Counter({ name: 'ajplb_member_errors_total', help: 'Requests that ended in an error on this member, by kind (connect, send, recv, timeout, protocol, status, busy, client_abort).', labelNames: ['lb', 'member', 'kind'], registers });
-    this.memberUpstream = new Histogram({ name: 'ajplb_member_upstream_duration_seconds', help: 'AJP round trip of the final attempt: request sent to end of response.', labelNames: ['lb', 'member'], buckets: LATENCY_BUCKETS, registers });
-    this.memberFailovers = new Counter({ name: 'ajplb_member_failovers_total', help: 'Requests this member answered after an attempt on a member failed.', labelNames: ['lb', 'member'], registers });
-    this.lbRequests = new Counter({ name: 'ajplb_lb_requests_total', help: 'Requests routed to this lb worker, by status class.', labelNames: ['lb', 'code_class'], registers });
-    this.lbRetries = new Counter({ name: 'ajplb_lb_retries_total', help: 'Attempts beyond the first one (retries and failovers) made by this lb worker.', labelNames: ['lb'], registers });
-    this.lbNoMember = new Counter({ name: 'ajplb_lb_no_member_total', help: 'Requests this lb worker could not send to any member.', labelNames: ['lb'], registers });
+    this.httpRequests = new CounterFamily('ajplb_http_requests_total', 'Client requests answered, by virtual host and status class (none = aborted before a status was sent).', ['vhost', 'code_class'], registry);
+    this.httpDuration = new HistogramFamily('ajplb_http_request_duration_seconds', 'Time from request received to response finished (or failed), by virtual host.', ['vhost'], LATENCY_BUCKETS, registry);
+    this.httpRejected = new CounterFamily('ajplb_http_rejected_total', 'Requests the front answered itself without forwarding (bad request, no mount, draining…), by status code.', ['code'], registry);
+    this.memberRequests = new CounterFamily('ajplb_member_requests_total', 'Requests whose final attempt went to this member, by status class; lb is empty for a worker mounted directly.', ['lb', 'member', 'code_class'], registry);
+    this.memberErrors = new CounterFamily('ajplb_member_errors_total', 'Requests that ended in an error on this member, by kind (connect, send, recv, timeout, protocol, status, busy, client_abort).', ['lb', 'member', 'kind'], registry);
+    this.memberUpstream = new HistogramFamily('ajplb_member_upstream_duration_seconds', 'AJP round trip of the final attempt: request sent to end of response.', ['lb', 'member'], LATENCY_BUCKETS, registry);
+    this.memberFailovers = new CounterFamily('ajplb_member_failovers_total', 'Requests this member answered after an attempt on a member failed.', ['lb', 'member'], registry);
+    this.lbRequests = new CounterFamily('ajplb_lb_requests_total', 'Requests routed to this lb worker, by status class.', ['lb', 'code_class'], registry);
+    this.lbRetries = new CounterFamily('ajplb_lb_retries_total', 'Attempts beyond the first one (retries and failovers) made by this lb worker.', ['lb'], registry);
+    this.lbNoMember = new CounterFamily('ajplb_lb_no_member_total', 'Requests this lb worker could not send to any member.', ['lb'], registry);
     this.reloads = new Counter({ name: 'ajplb_config_reloads_total', help: 'Configuration reloads, by result.', labelNames: ['result'], registers });
     this.lastReloadSuccess = new Gauge({ name: 'ajplb_config_last_reload_success', help: '1 when the last configuration load succeeded, else 0.', registers });
     this.lastReloadTime = new Gauge({ name: 'ajplb_config_last_reload_success_timestamp_seconds', help: 'When the running configuration was loaded (Unix time).', registers });
