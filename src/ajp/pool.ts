@@ -35,6 +35,8 @@ export interface PoolOptions {
 
 export interface PoolStats {
   open: number;
+  /** Most connections open at once (jkstatus max_connected). */
+  maxOpen: number;
   idle: number;
   waiting: number;
   connects: number;
@@ -59,7 +61,7 @@ export class AjpPool implements ConnectionOwner {
   private connecting = 0;
   private closing = false;
   readonly stats: PoolStats = {
-    open: 0, idle: 0, waiting: 0, connects: 0, connectErrors: 0, waitsTotal: 0, acquireTimeouts: 0, pingFailures: 0,
+    open: 0, maxOpen: 0, idle: 0, waiting: 0, connects: 0, connectErrors: 0, waitsTotal: 0, acquireTimeouts: 0, pingFailures: 0,
   };
 
   constructor(options: PoolOptions) {
@@ -123,6 +125,7 @@ export class AjpPool implements ConnectionOwner {
     conn.setOwner(this);
     this.all.add(conn);
     this.stats.open = this.all.size;
+    if (this.stats.open > this.stats.maxOpen) this.stats.maxOpen = this.stats.open;
     if (o.connectPingTimeoutMs > 0) {
       try {
         await conn.pingAsync(o.connectPingTimeoutMs);

@@ -8,7 +8,7 @@ import * as life from './lifecycle.js';
 import { observeResponseSession, routeMismatchOf } from './mismatch.js';
 import { type AttemptProgress, mayRetry, OUTCOME_KINDS, type Outcome, type TriedMask } from './retry.js';
 import { hasSession, pick, type PickRequest, type PickResult } from './selection.js';
-import { read64 } from './u64.js';
+import { read64, store64 } from './u64.js';
 
 export interface MemberSnapshot {
   name: string;
@@ -62,6 +62,8 @@ export interface LbSnapshot {
   degraded: number;
   bad: number;
   timeToMaintainSec: number | null;
+  /** When the lb's counters were last reset (start, or a status-page reset of the whole lb). */
+  lastResetMs: number;
   members: MemberSnapshot[];
 }
 
@@ -181,6 +183,12 @@ export class Balancer extends LbCore {
     return life.adoptError(this, member, atMs);
   }
 
+  /** jkstatus' reset of a whole lb: its max_busy and reset time (its members are reset one by one). */
+  resetLbCounters(): void {
+    Atomics.store(this.i32, H.lbMaxBusy, Atomics.load(this.i32, H.lbBusy));
+    store64(this.u32, H64.lastResetMs * 2, this.now());
+  }
+
   stateText(member: number): string {
     return STATE_TEXT[this.state(member)] ?? 'unknown';
   }
@@ -248,6 +256,7 @@ export class Balancer extends LbCore {
       degraded: this.n - good - bad,
       bad,
       timeToMaintainSec: msMin,
+      lastResetMs: read64(this.u32, H64.lastResetMs * 2),
       members,
     };
   }

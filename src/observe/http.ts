@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AdminActions, AdminAuth } from './admin.js';
 import { readiness } from './health.js';
+import { JkStatus, type JkStatusDeps } from './jkstatus.js';
 import { buildStatus, type RuntimeView, type SnapshotSource } from './snapshot.js';
 import { renderStatusPage, STATUS_PAGE_CSP, type PageConfig } from './status-page.js';
 
@@ -21,6 +22,7 @@ export interface HttpDeps {
   admin: AdminActions;
   auth: AdminAuth;
   logger: Logger;
+  onAction?: JkStatusDeps['onAction'];
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string, headers?: Record<string, string>): void {
@@ -72,8 +74,10 @@ async function readValue(req: IncomingMessage, query: URLSearchParams): Promise<
 
 export class ObserveHttp {
   private readonly snapshotSource: SnapshotSource;
+  private readonly jk: JkStatus;
 
   constructor(private readonly d: HttpDeps) {
+    this.jk = new JkStatus({ getRuntime: d.getRuntime, version: d.version, admin: d.admin, auth: d.auth, logger: d.logger, onAction: d.onAction });
     this.snapshotSource = {
       getRuntime: d.getRuntime, isDraining: d.isDraining, version: d.version, override: d.admin.override,
     };
@@ -118,7 +122,8 @@ export class ObserveHttp {
   /**
    * A `status` worker reached through the front. Its mount may be one exact path (JkMount /jkstatus status),
    * so the page talks to the same URL with query parameters: ?mime=json for the data, POST ?cmd=action&… for
-   * actions. /api/… under the mount works too when the mount pattern lets it through.
+   * actions. /api/… under the mount works too when the mount pattern lets it through. mod_jk's own scripting
+   * parameters are answered as mod_jk would (jkstatus.ts).
    */
   statusWorker(req: IncomingMessage, res: ServerResponse, readOnly: boolean): void {
     const url = new URL(req.url ?? '/', 'http://front.invalid');
@@ -134,6 +139,8 @@ export class ObserveHttp {
       void this.action(req, res, q.get('lb') ?? '', q.get('member') ?? '', q.get('action') ?? '', q, readOnly);
       return;
     }
+    // mod_jk's own parameters (cmd=list|show|update…, mime=txt|prop|xml), as operators' scripts send them.
+    if ((method === 'GET' || method === 'HEAD' || method === 'POST') && this.jk.handle(req, res, q, readOnly)) return;
     if (method !== 'GET' && method !== 'HEAD') {
       sendJson(res, 405, { error: 'method not allowed' }, { Allow: 'GET, HEAD, POST' });
       return;

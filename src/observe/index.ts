@@ -9,7 +9,7 @@ import type { Forwarding } from '../front/forward.js';
 import type { AjpTarget, LbTarget } from '../front/targets.js';
 import { AdminActions, AdminAuth } from './admin.js';
 import { registerScrapeMetrics } from './collect.js';
-import { ObserveHttp } from './http.js';
+import { ObserveHttp, type HttpDeps } from './http.js';
 import { Logs, type AccessLogOption } from './logs.js';
 import { RequestMetrics } from './metrics.js';
 import { ScrapeSnapshot, type RuntimeView } from './snapshot.js';
@@ -36,6 +36,8 @@ export interface ObservabilityOptions {
   inFlight?: () => number;
   /** Tests: write the app log (and a 'stdout' access log) here instead of fd 1. */
   stdout?: DestinationStream;
+  /** Every member action a status worker took (--procs repeats it in the other serving processes). */
+  onAdminAction?: HttpDeps['onAction'];
   /** Tests: leave out the process/nodejs default metrics. */
   defaultMetrics?: boolean;
 }
@@ -84,6 +86,7 @@ export function createObservability(opts: ObservabilityOptions): Observability {
 
   const http = new ObserveHttp({
     registry, getRuntime: opts.getRuntime, isDraining: opts.isDraining, version: opts.version, admin, auth, logger,
+    onAction: opts.onAdminAction,
   });
 
   const observer: DaemonObserver = {

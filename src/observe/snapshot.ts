@@ -8,7 +8,7 @@ import type { AjpTarget, LbTarget, TargetSet } from '../front/targets.js';
 /** What observe needs of the daemon's Runtime (front/runtime.ts satisfies it structurally). */
 export interface RuntimeView {
   readonly targets: TargetSet;
-  readonly config: Pick<AppConfig, 'vhosts'>;
+  readonly config: Pick<AppConfig, 'vhosts'> & Partial<Pick<AppConfig, 'mounts'>>;
 }
 
 export interface ConnectionsView {

@@ -82,6 +82,8 @@ export async function runWorker(p: ProcsParams, config: AppConfig): Promise<void
     getRuntime: () => (daemon as Daemon).runtime, isDraining: () => draining, adminToken: p.adminToken, version: p.version,
     inFlight: () => daemon?.front.inFlight ?? 0, openConnections: () => daemon?.front.openConnections ?? 0,
     accessLog: p.accessLog === 'off' ? false : { destination: p.accessLog }, logLevel: p.logLevel,
+    // mod_jk-style jkstatus actions (cmd=update…); the page's own POST actions are relayed in procsObserver.
+    onAdminAction: (action) => send({ ajplb: 'action', action }),
   });
   if (!inProcsThread) process.on('SIGUSR1', () => obs.reopenLogs());
   const log = obs.logger;

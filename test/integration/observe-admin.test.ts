@@ -1,61 +1,9 @@
 // The admin listener and a mounted status worker, over real HTTP on 127.0.0.1 (ephemeral ports). The runtime's
 // workers point at ports nobody listens on; nothing here forwards a request, so nothing connects to them.
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createObservability, type Observability } from '../../src/observe/index.js';
-import { FakeRuntime, fakeForwarding, sample } from '../unit/observe/helpers.js';
-
-const TOKEN = 'test-admin-token';
-
-interface Started {
-  rt: FakeRuntime;
-  obs: Observability;
-  base: string;
-  front: string;
-  draining: { value: boolean };
-  servers: http.Server[];
-}
-
-async function listen(handler: http.RequestListener): Promise<{ server: http.Server; url: string }> {
-  const server = http.createServer(handler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-async function start(adminToken?: string): Promise<Started> {
-  const rt = new FakeRuntime();
-  const draining = { value: false };
-  const obs = createObservability({
-    getRuntime: () => rt, isDraining: () => draining.value, adminToken, version: '0.0.1-test', accessLog: false,
-    defaultMetrics: false, stdout: { write: () => true },
-  });
-  const admin = await listen(obs.adminHandler);
-  // Stands in for the front: /jkstatus* goes to the rw status worker, /jkro* to the read-only one.
-  const front = await listen((req, res) => {
-    const name = (req.url ?? '').startsWith('/jkro') ? 'jkro' : 'jkstatus';
-    obs.observer.onStatusRequest!(req, res, name);
-  });
-  return { rt, obs, base: admin.url, front: front.url, draining, servers: [admin.server, front.server] };
-}
-
-async function stop(s: Started | undefined): Promise<void> {
-  if (s === undefined) return;
-  for (const server of s.servers) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-  s.rt.close();
-}
-
-async function get(url: string, headers: Record<string, string> = {}) {
-  const r = await request(url, { headers });
-  return { status: r.statusCode, headers: r.headers, text: await r.body.text() };
-}
+import { fakeForwarding, sample } from '../unit/observe/helpers.js';
+import { get, start, stop, TOKEN, type Started } from './observe-helpers.js';
 
 async function post(url: string, opts: { token?: string; body?: unknown } = {}) {
   const headers: Record<string, string> = { 'content-type': 'application/json' };

@@ -201,6 +201,10 @@ describe.each<Mode>(['processes', 'threads'])('--procs 2 (%s)', (mode) => {
     expect(lbfactor.statusCode).toBe(200);
     await lbfactor.body.text();
     await expect.poll(async () => (await cli.status()).procs.map((p) => (member(p, 'b2') as MemberView & { lbfactor: number }).lbfactor), { timeout: 5000 }).toEqual([7, 7]);
+    // mod_jk's own way, as deploy scripts send it.
+    const jk = await request(`http://127.0.0.1:${cli.port}/jkstatus/jk?cmd=update&w=lb&sw=b2&vwa=2&mime=txt`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(await jk.body.text()).toBe('Result: type=OK message="Action finished"\n');
+    await expect.poll(async () => (await cli.status()).procs.map((p) => member(p, 'b2')!.activation), { timeout: 5000 }).toEqual(['STP', 'STP']);
   });
 
   it('a backend that goes away in one process is ERR in every process, and requests keep succeeding', async () => {
