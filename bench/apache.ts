@@ -11,14 +11,17 @@ export const MODULES = '/usr/lib/apache2/modules';
 export interface Backends {
   /** AJP ports of the two members, routes was1 and was2. */
   ajpPorts: [number, number];
+  /** Also a status worker `jkstatus`, mounted at /jkstatus (the jkstatus parity test; the bench never has one). */
+  jkStatus?: boolean | undefined;
 }
 
 /** The workers.properties both mod_jk and ajplb read: an lb worker over two ajp13 members, defaults otherwise. */
 export function workersProperties(backends: Backends): string {
   const [p1, p2] = backends.ajpPorts;
+  const status = backends.jkStatus === true ? 'worker.list=jkstatus\nworker.jkstatus.type=status\n' : '';
   return `# Written by bench/: the same file for Apache+mod_jk and ajplb.
 worker.list=lb
-worker.was1.type=ajp13
+${status}worker.was1.type=ajp13
 worker.was1.host=127.0.0.1
 worker.was1.port=${p1}
 worker.was2.type=ajp13
@@ -65,8 +68,8 @@ Timeout 60
 `;
 }
 
-export function modJkConf(root: string, port: number): string {
-  return `${common(root, port, ['jk'])}
+export function modJkConf(root: string, port: number, jkStatus = false): string {
+  return `${common(root, port, ['jk'])}${jkStatus ? 'JkMount /jkstatus jkstatus\n' : ''}
 JkWorkersFile "${root}/workers.properties"
 JkShmFile "${root}/jk.shm"
 JkLogFile "${root}/mod_jk.log"
@@ -92,6 +95,6 @@ export function writeApacheRoot(root: string, kind: 'mod_jk' | 'mod_proxy_ajp', 
   chmodSync(root, 0o755);
   writeFileSync(join(root, 'workers.properties'), workersProperties(backends));
   const conf = join(root, 'httpd.conf');
-  writeFileSync(conf, kind === 'mod_jk' ? modJkConf(root, port) : proxyAjpConf(root, port, backends));
+  writeFileSync(conf, kind === 'mod_jk' ? modJkConf(root, port, backends.jkStatus) : proxyAjpConf(root, port, backends));
   return conf;
 }

@@ -10,7 +10,8 @@ import { describe } from 'vitest';
 import { APACHE_BIN, MODULES, workersProperties } from '../../bench/apache.js';
 import { startFront } from '../../bench/fronts.js';
 import { loadConfig } from '../../src/config/load.js';
-import { startDaemon } from '../../src/daemon.js';
+import { startDaemon, type Daemon } from '../../src/daemon.js';
+import { createObservability } from '../../src/observe/index.js';
 import { tomcatAvailable } from './harness/index.js';
 
 export function modJkAvailable(): { ok: true } | { ok: false; reason: string } {
@@ -42,16 +43,23 @@ export interface ParityFronts {
 /**
  * Apache + mod_jk as the bench runs it and ajplb in-process, reading the same workers.properties (an lb over
  * members was1/was2 on these AJP ports, `/*` mounted). Fails with the reason when Apache or mod_jk is missing.
+ * `jkStatus`: also a status worker `jkstatus` mounted at /jkstatus in both, ajplb's taking actions with `adminToken`.
  */
-export async function startParityFronts(ajpPorts: [number, number], pids: number[]): Promise<ParityFronts> {
+export async function startParityFronts(ajpPorts: [number, number], pids: number[], opts: { jkStatus?: boolean; adminToken?: string } = {}): Promise<ParityFronts> {
   const available = modJkAvailable();
   if (!available.ok) throw new Error(available.reason);
-  const backend = { name: 'tomcat' as const, ajpPorts, pids };
+  const backend = { name: 'tomcat' as const, ajpPorts, pids, jkStatus: opts.jkStatus };
   const scratch = mkdtempSync(join(tmpdir(), 'ajplb-parity-'));
   const modJk = await startFront('mod_jk', backend, { repo: process.cwd(), scratch });
   try {
-    const config = loadConfig({ workerProperties: workersProperties(backend).split('\n'), mountArgs: ['/*=lb'] });
-    const daemon = await startDaemon({ config, listen: [{ host: '127.0.0.1', port: 0 }] });
+    const mountArgs = opts.jkStatus === true ? ['/*=lb', '/jkstatus=jkstatus'] : ['/*=lb'];
+    const config = loadConfig({ workerProperties: workersProperties(backend).split('\n'), mountArgs });
+    let started: Daemon | undefined;
+    const obs = opts.jkStatus === true
+      ? createObservability({ getRuntime: () => (started as Daemon).runtime, isDraining: () => false, version: 'test', logLevel: 'silent', defaultMetrics: false, adminToken: opts.adminToken })
+      : undefined;
+    const daemon = await startDaemon({ config, listen: [{ host: '127.0.0.1', port: 0 }], observer: obs?.observer });
+    started = daemon;
     return {
       modJkPort: modJk.port,
       ajplbPort: (daemon.addresses[0] as AddressInfo).port,
@@ -67,4 +75,3 @@ export async function startParityFronts(ajpPorts: [number, number], pids: number
     throw err;
   }
 }
-
