@@ -172,6 +172,7 @@ export class JkStatus {
     if (cmd === 'update') {
       const unsupported = [...q.keys()].filter((k) => UPDATE_PARAM.test(k) && !SUPPORTED_UPDATE.has(k));
       if (unsupported.length > 0) throw new JkError(`ajplb changes only vwa (activation) and vwf (lbfactor) at runtime, not ${unsupported.join(', ')}`);
+      if (q.has('att')) throw new JkError('ajplb does not take the edit form\'s att/valN changes: send sw=<member> with vwa or vwf');
       if (members.length === 0 && (q.has('vwa') || q.has('vwf'))) throw new JkError('vwa and vwf need sw=<member>');
       const vwa = q.get('vwa');
       if (vwa !== null) {

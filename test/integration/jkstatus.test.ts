@@ -103,6 +103,7 @@ describe('jkstatus commands on a mounted status worker', () => {
     expect(bad.text).toContain('type=ERROR message="Invalid activation X');
     expect((await jk(s!, 'cmd=update&w=lb&vlr=3&mime=txt', { token: TOKEN })).text).toContain('not vlr');
     expect((await jk(s!, 'cmd=update&w=lb&sw=w2&vwn=other&mime=txt', { token: TOKEN })).text).toContain('not vwn');
+    expect((await jk(s!, 'cmd=update&w=lb&att=vwa&val0=2&val1=2&mime=txt', { token: TOKEN })).text).toContain('att/valN');
     expect((await jk(s!, 'cmd=update&w=lb&sw=w2&vwf=0&mime=txt', { token: TOKEN })).text).toContain('type=ERROR message="Update failed: lbfactor needs');
     expect((await jk(s!, 'cmd=recover&w=lb&sw=w2&mime=txt', { token: TOKEN })).text).toContain('message="Marking worker for recovery failed"');
     expect(lb.balancer.snapshot().members[1]).toMatchObject({ activation: 'ACT', lbfactor: 1 });
