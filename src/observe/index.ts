@@ -92,7 +92,8 @@ export function createObservability(opts: ObservabilityOptions): Observability {
   const observer: DaemonObserver = {
     onForwardDone(f: Forwarding): void {
       const totalMs = performance.now() - f.startedAt;
-      const vhost = vhosts.label(f.req.headers.host);
+      // An absolute-form target's authority names the host, as for routing (front/server.ts).
+      const vhost = vhosts.label(f.shape.authority ?? f.req.headers.host);
       requests.forwardDone(f, totalMs / 1000, vhost);
       logs.forwardDone(f, totalMs, vhost);
     },

@@ -76,6 +76,7 @@ export function fakeForwarding(over: Partial<Record<keyof Forwarding, unknown>> 
   return {
     req: fakeReq({ host }),
     res: {},
+    shape: { uri: '/app/page', query: undefined, bodyMode: 'none', authority: undefined },
     lb: null,
     worker: null,
     status: 200,

@@ -35,6 +35,16 @@ function typeOf(text: string, family: string): string | undefined {
 }
 
 describe('scrape after observed requests', () => {
+  test('an absolute-form request counts under the vhost its target names, not its Host header', async () => {
+    const { rt, obs } = setup(new FakeRuntime(workersConfig(), [vhost('www.example.com')]));
+    const f = fakeForwarding({ worker: rt.current.worker('solo'), host: 'other.invalid' });
+    (f as unknown as { shape: { authority: string } }).shape.authority = 'www.example.com:8080';
+    obs.observer.onForwardDone!(f);
+    const text = await obs.registry.metrics();
+    expect(sample(text, 'ajplb_http_requests_total{vhost="www.example.com",code_class="2xx"}')).toBe(1);
+    expect(sample(text, 'ajplb_http_requests_total{vhost="_default_",code_class="2xx"}')).toBeUndefined();
+  });
+
   test('request families carry lb/member/vhost labels and the right types', async () => {
     const { rt, obs } = setup(new FakeRuntime(workersConfig(), [vhost('www.example.com', '*.example.org')]));
     const lb = rt.current.lb();
