@@ -37,6 +37,8 @@ export interface PoolStats {
   open: number;
   /** Most connections open at once (jkstatus max_connected). */
   maxOpen: number;
+  /** Most connections busy at once, as seen when one comes back (jkstatus max_busy; see maxBusy). */
+  maxBusySeen: number;
   idle: number;
   waiting: number;
   connects: number;
@@ -61,7 +63,7 @@ export class AjpPool implements ConnectionOwner {
   private connecting = 0;
   private closing = false;
   readonly stats: PoolStats = {
-    open: 0, maxOpen: 0, idle: 0, waiting: 0, connects: 0, connectErrors: 0, waitsTotal: 0, acquireTimeouts: 0, pingFailures: 0,
+    open: 0, maxOpen: 0, maxBusySeen: 0, idle: 0, waiting: 0, connects: 0, connectErrors: 0, waitsTotal: 0, acquireTimeouts: 0, pingFailures: 0,
   };
 
   constructor(options: PoolOptions) {
@@ -71,6 +73,11 @@ export class AjpPool implements ConnectionOwner {
   /** Connections carrying an exchange (or a probe) right now. */
   get busy(): number {
     return this.all.size - this.idle.length;
+  }
+
+  /** Most connections busy at once so far, the current ones included. */
+  get maxBusy(): number {
+    return Math.max(this.stats.maxBusySeen, this.busy);
   }
 
   /**
@@ -176,6 +183,9 @@ export class AjpPool implements ConnectionOwner {
   // ConnectionOwner
 
   onReusable(conn: AjpConnection): void {
+    // Every stretch of k busy connections ends with a connection coming back while k are busy.
+    const busy = this.all.size - this.idle.length;
+    if (busy > this.stats.maxBusySeen) this.stats.maxBusySeen = busy;
     const waiter = this.waiters.shift();
     if (waiter !== undefined) {
       this.stats.waiting = this.waiters.length;

@@ -40,7 +40,7 @@ interface MemberRow {
   target: AjpTarget | undefined;
 }
 
-export function registerScrapeMetrics(registry: Registry, snap: ScrapeSnapshot, extra: { directBytes: Map<string, { bytes: number }> }): void {
+export function registerScrapeMetrics(registry: Registry, snap: ScrapeSnapshot, extra: { directBytes: ReadonlyMap<string, { bytes: number }> }): void {
   const totals = new MonotonicTotals();
   const registers = [registry];
 

@@ -23,6 +23,7 @@ export interface HttpDeps {
   auth: AdminAuth;
   logger: Logger;
   onAction?: JkStatusDeps['onAction'];
+  directStats?: JkStatusDeps['directStats'];
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string, headers?: Record<string, string>): void {
@@ -77,7 +78,7 @@ export class ObserveHttp {
   private readonly jk: JkStatus;
 
   constructor(private readonly d: HttpDeps) {
-    this.jk = new JkStatus({ getRuntime: d.getRuntime, version: d.version, admin: d.admin, auth: d.auth, logger: d.logger, onAction: d.onAction });
+    this.jk = new JkStatus({ getRuntime: d.getRuntime, version: d.version, admin: d.admin, auth: d.auth, logger: d.logger, onAction: d.onAction, directStats: d.directStats });
     this.snapshotSource = {
       getRuntime: d.getRuntime, isDraining: d.isDraining, version: d.version, override: d.admin.override,
     };

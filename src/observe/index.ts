@@ -66,7 +66,7 @@ export function createObservability(opts: ObservabilityOptions): Observability {
   const vhosts = new VhostLabeler(() => opts.getRuntime().config.vhosts);
   const requests = new RequestMetrics(registry, vhosts);
   const snap = new ScrapeSnapshot({ getRuntime: opts.getRuntime, isDraining: opts.isDraining, version: opts.version, override: admin.override });
-  registerScrapeMetrics(registry, snap, { directBytes: requests.directBytes });
+  registerScrapeMetrics(registry, snap, { directBytes: requests.directStats });
 
   const info = new Gauge({ name: 'ajplb_build_info', help: 'Always 1; the labels say which ajplb and Node.js run.', labelNames: ['version', 'node'], registers: [registry] });
   info.labels(opts.version, process.version).set(1);
@@ -86,7 +86,7 @@ export function createObservability(opts: ObservabilityOptions): Observability {
 
   const http = new ObserveHttp({
     registry, getRuntime: opts.getRuntime, isDraining: opts.isDraining, version: opts.version, admin, auth, logger,
-    onAction: opts.onAdminAction,
+    onAction: opts.onAdminAction, directStats: requests.directStats,
   });
 
   const observer: DaemonObserver = {

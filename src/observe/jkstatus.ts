@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { AjpWorkerConfig, MountRule } from '../config/types.js';
 import type { AjpTarget, LbTarget } from '../front/targets.js';
 import type { AdminActions, AdminAuth, MemberAction } from './admin.js';
+import type { DirectWorkerStats } from './metrics.js';
 import { JK_CONTENT_TYPE, renderJkStatus, type JkAjp, type JkAtt, type JkBalancer, type JkDoc, type JkMap, type JkMember, type JkMime } from './jkstatus-format.js';
 import { directWorkers, type RuntimeView } from './snapshot.js';
 
@@ -20,6 +21,8 @@ export interface JkStatusDeps {
   admin: AdminActions;
   auth: AdminAuth;
   logger: Logger;
+  /** Request counts of the workers used without an lb, by name (absent until a worker's first request). */
+  directStats?: ReadonlyMap<string, DirectWorkerStats> | undefined;
   /** Told of every member action taken (--procs repeats it in the other serving processes). */
   onAction?: ((a: { lb: string; member: string; action: MemberAction; value?: number | undefined }) => void) | undefined;
 }
@@ -92,6 +95,9 @@ function mapsOf(runtime: RuntimeView, worker: string, mainServer: string): JkMap
 }
 
 export class JkStatus {
+  /** A direct worker's counts start with its first request; before that, "since start". */
+  private readonly startedMs = Date.now();
+
   constructor(private readonly d: JkStatusDeps) {}
 
   /**
@@ -222,11 +228,11 @@ export class JkStatus {
     if (cmd === 'show') {
       const t = this.target(q, false);
       if (t.lb !== undefined) doc.balancers.push(this.balancer(runtime, host, t.lb, nowMs, t.members));
-      if (t.ajp !== undefined) doc.ajps.push(this.ajp(runtime, host, t.ajp));
+      if (t.ajp !== undefined) doc.ajps.push(this.ajp(runtime, host, t.ajp, nowMs));
       return doc;
     }
     for (const lb of runtime.targets.balancers) doc.balancers.push(this.balancer(runtime, host, lb, nowMs, []));
-    for (const w of directWorkers(runtime.targets)) doc.ajps.push(this.ajp(runtime, host, w));
+    for (const w of directWorkers(runtime.targets)) doc.ajps.push(this.ajp(runtime, host, w, nowMs));
     return doc;
   }
 
@@ -272,14 +278,17 @@ export class JkStatus {
     };
   }
 
-  /** A worker mounted directly: its configuration and connections (ajplb keeps no per-worker request counts). */
-  private ajp(runtime: RuntimeView, server: string, t: AjpTarget): JkAjp {
+  /** A worker mounted directly: its configuration, connections and the request counts observe keeps. */
+  private ajp(runtime: RuntimeView, server: string, t: AjpTarget, nowMs: number): JkAjp {
     const maps = mapsOf(runtime, t.name, server);
+    const c = this.d.directStats?.get(t.name);
     return {
       name: t.name,
       atts: [
-        ...ajpConfigAtts(t.config), ['busy', t.pool.busy], ['connected', t.pool.stats.open],
-        ['max_connected', t.pool.stats.maxOpen], ['map_count', maps.length],
+        ...ajpConfigAtts(t.config), ['used', c?.used ?? 0], ['errors', c?.errors ?? 0], ['client_errors', c?.clientErrors ?? 0],
+        ['reply_timeouts', c?.replyTimeouts ?? 0], ['transferred', c?.bytesIn ?? 0], ['read', c?.bytes ?? 0],
+        ['busy', t.pool.busy], ['max_busy', t.pool.maxBusy], ['connected', t.pool.stats.open],
+        ['max_connected', t.pool.stats.maxOpen], ['map_count', maps.length], ...resetAtts(c?.sinceMs ?? this.startedMs, nowMs),
       ],
       maps,
     };

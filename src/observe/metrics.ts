@@ -34,13 +34,26 @@ export const ERROR_KIND: Readonly<Record<string, string>> = {
   no_member: 'no_member',
 };
 
+/** What jkstatus shows of a worker used without an lb (lb members keep theirs in the balancer). */
+export interface DirectWorkerStats {
+  /** Response bytes written to clients. */
+  bytes: number;
+  /** Request body bytes read from clients. */
+  bytesIn: number;
+  used: number;
+  errors: number;
+  clientErrors: number;
+  replyTimeouts: number;
+  readonly sinceMs: number;
+}
+
 interface MemberChildren {
   requests: Array<C | undefined>;
   errors: Map<string, C>;
   upstream: H;
   failovers: C | undefined;
-  /** Response bytes of a worker used without an lb (lb members have theirs in the balancer). */
-  direct: { bytes: number } | undefined;
+  /** Counts of a worker used without an lb (lb members have theirs in the balancer). */
+  direct: DirectWorkerStats | undefined;
 }
 
 interface LbChildren {
@@ -75,8 +88,8 @@ export class RequestMetrics {
   private readonly members = new WeakMap<object, WeakMap<AjpTarget, MemberChildren>>();
   private readonly lbs = new WeakMap<LbTarget, LbChildren>();
   private readonly vhosts = new Map<string, VhostChildren>();
-  /** Direct workers' response bytes by worker name, read by the scrape-time byte counter. */
-  readonly directBytes = new Map<string, { bytes: number }>();
+  /** Direct workers' counts by worker name, read by the scrape-time byte counter and jkstatus. */
+  readonly directStats = new Map<string, DirectWorkerStats>();
 
   constructor(registry: Registry, private readonly vhostOf: VhostLabeler) {
     const registers = [registry];
@@ -123,7 +136,12 @@ export class RequestMetrics {
     } else if (f.outcome === 'ok' && lb !== null && f.attempts > 1) {
       (m.failovers ??= this.memberFailovers.labels(lb.name, worker.name)).inc();
     }
-    if (m.direct !== undefined) m.direct.bytes += f.bytesOut;
+    const d = m.direct;
+    if (d !== undefined) {
+      d.used += f.attempts;
+      d.bytes += f.bytesOut;
+      d.bytesIn += f.bytesIn;
+    }
   }
 
   /** Every failed attempt, including those the request recovered from by failing over. */
@@ -132,6 +150,12 @@ export class RequestMetrics {
   }
 
   private countError(m: MemberChildren, lb: LbTarget | null, worker: AjpTarget, outcome: string): void {
+    const d = m.direct;
+    if (d !== undefined) {
+      if (outcome === 'client_error') d.clientErrors++;
+      else d.errors++;
+      if (outcome === 'reply_timeout') d.replyTimeouts++;
+    }
     const kind = ERROR_KIND[outcome] ?? outcome;
     let c = m.errors.get(kind);
     if (c === undefined) m.errors.set(kind, (c = this.memberErrors.labels(lb?.name ?? '', worker.name, kind)));
@@ -175,10 +199,13 @@ export class RequestMetrics {
     if (byWorker === undefined) this.members.set(outer, (byWorker = new WeakMap()));
     let m = byWorker.get(worker);
     if (m === undefined) {
-      let direct: { bytes: number } | undefined;
+      let direct: DirectWorkerStats | undefined;
       if (lb === null) {
-        direct = this.directBytes.get(worker.name);
-        if (direct === undefined) this.directBytes.set(worker.name, (direct = { bytes: 0 }));
+        direct = this.directStats.get(worker.name);
+        if (direct === undefined) {
+          direct = { bytes: 0, bytesIn: 0, used: 0, errors: 0, clientErrors: 0, replyTimeouts: 0, sinceMs: Date.now() };
+          this.directStats.set(worker.name, direct);
+        }
       }
       m = { requests: [], errors: new Map(), upstream: this.memberUpstream.labels(lb?.name ?? '', worker.name), failovers: undefined, direct };
       byWorker.set(worker, m);

@@ -2,6 +2,7 @@
 // The byte-level comparison with the real mod_jk is test/tomcat/mod-jk-parity-jkstatus.test.ts.
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { fakeForwarding } from '../unit/observe/helpers.js';
 import { start, stop, TOKEN, type Started } from './observe-helpers.js';
 
 async function jk(s: Started, query: string, opts: { token?: string; path?: string; method?: string } = {}) {
@@ -44,6 +45,26 @@ describe('jkstatus commands on a mounted status worker', () => {
     expect(p.get('worker.solo.list')).toBe('solo');
     expect(r.text).toMatch(/worker\.lb\.balance_workers=w1\nworker\.w1\.type=ajp13\n/);
     expect(r.text.endsWith('worker.result.type=OK\nworker.result.message=Action finished\n')).toBe(true);
+  });
+
+  test('a worker used directly: its request counts as mod_jk lists them', async () => {
+    const solo = s!.rt.worker('solo');
+    s!.obs.observer.onForwardDone!(fakeForwarding({ worker: solo, attempts: 1, bytesOut: 4096, bytesIn: 10 }));
+    const failed = fakeForwarding({ worker: solo, attempts: 1, status: 504, outcome: 'reply_timeout' });
+    s!.obs.observer.onAttemptFailed!(failed, solo, 'reply_timeout');
+    s!.obs.observer.onForwardDone!(failed);
+    const p = props((await jk(s!, 'cmd=show&w=solo&mime=prop')).text);
+    expect([...p].filter(([k]) => k.startsWith('worker.solo.') && !k.includes('.map.')).map(([k]) => k.slice(12))).toEqual([
+      'list', 'type', 'host', 'port', 'address', 'source', 'connection_pool_timeout', 'ping_timeout', 'connect_timeout',
+      'prepost_timeout', 'reply_timeout', 'retries', 'connection_ping_interval', 'recovery_options', 'busy_limit',
+      'max_packet_size', 'used', 'errors', 'client_errors', 'reply_timeouts', 'transferred', 'read', 'busy', 'max_busy',
+      'connected', 'max_connected', 'map_count', 'last_reset_at', 'last_reset_ago',
+    ]);
+    expect(p.get('worker.solo.used')).toBe('2');
+    expect(p.get('worker.solo.errors')).toBe('1');
+    expect(p.get('worker.solo.reply_timeouts')).toBe('1');
+    expect(p.get('worker.solo.transferred')).toBe('10');
+    expect(p.get('worker.solo.read')).toBe('4196');
   });
 
   test('txt and xml carry the same member data; xml is well formed enough to find it', async () => {

@@ -81,6 +81,7 @@ export function fakeForwarding(over: Partial<Record<keyof Forwarding, unknown>> 
     worker: null,
     status: 200,
     bytesOut: 100,
+    bytesIn: 0,
     attempts: 1,
     route: '',
     outcome: 'ok',
