@@ -11,14 +11,17 @@ export const MODULES = '/usr/lib/apache2/modules';
 export interface Backends {
   /** AJP ports of the two members, routes was1 and was2. */
   ajpPorts: [number, number];
-  /** Also a status worker `jkstatus`, mounted at /jkstatus (the jkstatus parity test; the bench never has one). */
+  /** Also a status worker `jkstatus` at /jkstatus and a worker `solo` at /solo/* (the jkstatus parity test; the bench never has them). */
   jkStatus?: boolean | undefined;
 }
 
 /** The workers.properties both mod_jk and ajplb read: an lb worker over two ajp13 members, defaults otherwise. */
 export function workersProperties(backends: Backends): string {
   const [p1, p2] = backends.ajpPorts;
-  const status = backends.jkStatus === true ? 'worker.list=jkstatus\nworker.jkstatus.type=status\n' : '';
+  // With jkStatus, also a worker used without an lb (solo, was1's port) for the status worker to list.
+  const status = backends.jkStatus === true
+    ? `worker.list=jkstatus,solo\nworker.jkstatus.type=status\nworker.solo.type=ajp13\nworker.solo.host=127.0.0.1\nworker.solo.port=${p1}\n`
+    : '';
   return `# Written by bench/: the same file for Apache+mod_jk and ajplb.
 worker.list=lb
 ${status}worker.was1.type=ajp13
@@ -69,7 +72,7 @@ Timeout 60
 }
 
 export function modJkConf(root: string, port: number, jkStatus = false): string {
-  return `${common(root, port, ['jk'])}${jkStatus ? 'JkMount /jkstatus jkstatus\n' : ''}
+  return `${common(root, port, ['jk'])}${jkStatus ? 'JkMount /jkstatus jkstatus\nJkMount /solo/* solo\n' : ''}
 JkWorkersFile "${root}/workers.properties"
 JkShmFile "${root}/jk.shm"
 JkLogFile "${root}/mod_jk.log"

@@ -150,9 +150,9 @@ function renderXml(doc: JkDoc): string {
   const ajpCount = doc.counts && doc.ajps.length > 0;
   if (ajpCount) xmlElement(lines, 0, 'ajp_workers', [['count', doc.ajps.length]], true);
   for (const w of doc.ajps) {
-    xmlElement(lines, 2, 'ajp', [['name', w.name], ...w.atts], true);
+    // mod_jk closes an ajp element at once; its maps follow it, not inside it (a balancer holds its own).
+    xmlElement(lines, 2, 'ajp', [['name', w.name], ...w.atts], false);
     for (const map of w.maps) xmlElement(lines, 6, 'map', map.atts, false);
-    lines.push('  </jk:ajp>');
   }
   if (ajpCount) lines.push('</jk:ajp_workers>');
   xmlElement(lines, 2, 'result', [['type', doc.result.ok ? 'OK' : 'ERROR'], ['message', doc.result.message]], false);

@@ -43,7 +43,8 @@ export interface ParityFronts {
 /**
  * Apache + mod_jk as the bench runs it and ajplb in-process, reading the same workers.properties (an lb over
  * members was1/was2 on these AJP ports, `/*` mounted). Fails with the reason when Apache or mod_jk is missing.
- * `jkStatus`: also a status worker `jkstatus` mounted at /jkstatus in both, ajplb's taking actions with `adminToken`.
+ * `jkStatus`: also a status worker `jkstatus` at /jkstatus and a worker `solo` used without an lb at /solo/*, in
+ * both; ajplb's status worker takes actions with `adminToken`.
  */
 export async function startParityFronts(ajpPorts: [number, number], pids: number[], opts: { jkStatus?: boolean; adminToken?: string } = {}): Promise<ParityFronts> {
   const available = modJkAvailable();
@@ -52,7 +53,7 @@ export async function startParityFronts(ajpPorts: [number, number], pids: number
   const scratch = mkdtempSync(join(tmpdir(), 'ajplb-parity-'));
   const modJk = await startFront('mod_jk', backend, { repo: process.cwd(), scratch });
   try {
-    const mountArgs = opts.jkStatus === true ? ['/*=lb', '/jkstatus=jkstatus'] : ['/*=lb'];
+    const mountArgs = opts.jkStatus === true ? ['/*=lb', '/jkstatus=jkstatus', '/solo/*=solo'] : ['/*=lb'];
     const config = loadConfig({ workerProperties: workersProperties(backend).split('\n'), mountArgs });
     let started: Daemon | undefined;
     const obs = opts.jkStatus === true

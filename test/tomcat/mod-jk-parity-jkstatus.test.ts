@@ -53,10 +53,12 @@ describeModJk('jkstatus scripting: ajplb answers as Apache + mod_jk does', () =>
 
   it('list as properties: the same keys in the same order, and the same configuration and state values', async () => {
     // The same traffic through both since a reset (Apache's readiness probe went through mod_jk's lb): one
-    // request per member, so the lb values, elected counts and states can be compared too.
+    // request per member, so the lb values, elected counts and states can be compared too, and one to the
+    // worker used directly (Tomcat has no /solo context: a 404, counted as used either way).
     await both('cmd=reset&w=lb&mime=txt');
     for (const port of [fronts.modJkPort, fronts.ajplbPort]) {
       for (let i = 0; i < 2; i++) expect((await exchangeRaw(port, req('GET /echo HTTP/1.1', 'Host: 127.0.0.1', 'Connection: close'))).status).toBe(200);
+      expect((await exchangeRaw(port, req('GET /solo/echo HTTP/1.1', 'Host: 127.0.0.1', 'Connection: close'))).status).toBe(404);
     }
     const [viaModJk, viaAjplb] = (await both('mime=prop')).map(lines) as [Array<[string, string]>, Array<[string, string]>];
     expect(viaAjplb.map(([k]) => k)).toEqual(viaModJk.map(([k]) => k));
