@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { AjpWorkerConfig, MountRule } from '../config/types.js';
 import type { AjpTarget, LbTarget } from '../front/targets.js';
 import type { AdminActions, AdminAuth, MemberAction } from './admin.js';
-import type { DirectWorkerStats } from './metrics.js';
+import { resetDirectStats, type DirectCounts, type DirectWorkerStats } from './metrics.js';
 import { JK_CONTENT_TYPE, renderJkStatus, type JkAjp, type JkAtt, type JkBalancer, type JkDoc, type JkMap, type JkMember, type JkMime } from './jkstatus-format.js';
 import { directWorkers, type RuntimeView } from './snapshot.js';
 
@@ -169,7 +169,12 @@ export class JkStatus {
     const remote = req.socket.remoteAddress;
     if (t.lb === undefined) {
       if (cmd === 'update' && [...q.keys()].some((k) => UPDATE_PARAM.test(k))) throw new JkError('ajplb cannot change an ajp13 worker at runtime (edit workers.properties and reload)');
-      if (cmd !== 'update') throw new JkError(cmd === 'reset' ? 'Reset failed' : 'Marking worker for recovery failed');
+      if (cmd === 'recover') throw new JkError('Marking worker for recovery failed');
+      if (cmd === 'reset') {
+        const stats = this.d.directStats?.get(t.ajp!.name);
+        if (stats !== undefined) resetDirectStats(stats, Date.now());
+        this.d.logger.info({ worker: t.ajp!.name, action: 'reset', remote }, 'jkstatus action');
+      }
       return;
     }
     const lb = t.lb;
@@ -282,11 +287,12 @@ export class JkStatus {
   private ajp(runtime: RuntimeView, server: string, t: AjpTarget, nowMs: number): JkAjp {
     const maps = mapsOf(runtime, t.name, server);
     const c = this.d.directStats?.get(t.name);
+    const since = (k: keyof DirectCounts): number => (c === undefined ? 0 : c[k] - (c.atReset?.[k] ?? 0));
     return {
       name: t.name,
       atts: [
-        ...ajpConfigAtts(t.config), ['used', c?.used ?? 0], ['errors', c?.errors ?? 0], ['client_errors', c?.clientErrors ?? 0],
-        ['reply_timeouts', c?.replyTimeouts ?? 0], ['transferred', c?.bytesIn ?? 0], ['read', c?.bytes ?? 0],
+        ...ajpConfigAtts(t.config), ['used', since('used')], ['errors', since('errors')], ['client_errors', since('clientErrors')],
+        ['reply_timeouts', since('replyTimeouts')], ['transferred', since('bytesIn')], ['read', since('bytes')],
         ['busy', t.pool.busy], ['max_busy', t.pool.maxBusy], ['connected', t.pool.stats.open],
         ['max_connected', t.pool.stats.maxOpen], ['map_count', maps.length], ...resetAtts(c?.sinceMs ?? this.startedMs, nowMs),
       ],

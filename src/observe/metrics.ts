@@ -35,7 +35,8 @@ export const ERROR_KIND: Readonly<Record<string, string>> = {
 };
 
 /** What jkstatus shows of a worker used without an lb (lb members keep theirs in the balancer). */
-export interface DirectWorkerStats {
+/** A direct worker's request counts; they only grow (/metrics reads them as counters). */
+export interface DirectCounts {
   /** Response bytes written to clients. */
   bytes: number;
   /** Request body bytes read from clients. */
@@ -44,7 +45,19 @@ export interface DirectWorkerStats {
   errors: number;
   clientErrors: number;
   replyTimeouts: number;
-  readonly sinceMs: number;
+}
+
+/** What jkstatus shows of a worker used without an lb (lb members keep theirs in the balancer). */
+export interface DirectWorkerStats extends DirectCounts {
+  /** The counts at jkstatus' last reset, which it subtracts; null before any. */
+  atReset: DirectCounts | null;
+  /** Start, or the last jkstatus reset. */
+  sinceMs: number;
+}
+
+export function resetDirectStats(d: DirectWorkerStats, nowMs: number): void {
+  d.atReset = { bytes: d.bytes, bytesIn: d.bytesIn, used: d.used, errors: d.errors, clientErrors: d.clientErrors, replyTimeouts: d.replyTimeouts };
+  d.sinceMs = nowMs;
 }
 
 interface MemberChildren {
@@ -203,7 +216,7 @@ export class RequestMetrics {
       if (lb === null) {
         direct = this.directStats.get(worker.name);
         if (direct === undefined) {
-          direct = { bytes: 0, bytesIn: 0, used: 0, errors: 0, clientErrors: 0, replyTimeouts: 0, sinceMs: Date.now() };
+          direct = { bytes: 0, bytesIn: 0, used: 0, errors: 0, clientErrors: 0, replyTimeouts: 0, atReset: null, sinceMs: Date.now() };
           this.directStats.set(worker.name, direct);
         }
       }

@@ -2,7 +2,7 @@
 // The byte-level comparison with the real mod_jk is test/tomcat/mod-jk-parity-jkstatus.test.ts.
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { fakeForwarding } from '../unit/observe/helpers.js';
+import { fakeForwarding, sample } from '../unit/observe/helpers.js';
 import { start, stop, TOKEN, type Started } from './observe-helpers.js';
 
 async function jk(s: Started, query: string, opts: { token?: string; path?: string; method?: string } = {}) {
@@ -65,6 +65,10 @@ describe('jkstatus commands on a mounted status worker', () => {
     expect(p.get('worker.solo.reply_timeouts')).toBe('1');
     expect(p.get('worker.solo.transferred')).toBe('10');
     expect(p.get('worker.solo.read')).toBe('4196');
+    expect((await jk(s!, 'cmd=reset&w=solo&mime=txt', { token: TOKEN })).text).toContain('type=OK');
+    expect(props((await jk(s!, 'cmd=show&w=solo&mime=prop')).text).get('worker.solo.used')).toBe('0');
+    // The exported counter never goes back.
+    expect(sample(await s!.obs.registry.metrics(), 'ajplb_member_response_bytes_total{lb="",member="solo"}')).toBe(4196);
   });
 
   test('txt and xml carry the same member data; xml is well formed enough to find it', async () => {
