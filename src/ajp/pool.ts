@@ -184,7 +184,7 @@ export class AjpPool implements ConnectionOwner {
 
   onReusable(conn: AjpConnection): void {
     // Every stretch of k busy connections ends with a connection coming back while k are busy.
-    const busy = this.all.size - this.idle.length;
+    const busy = this.busy;
     if (busy > this.stats.maxBusySeen) this.stats.maxBusySeen = busy;
     const waiter = this.waiters.shift();
     if (waiter !== undefined) {

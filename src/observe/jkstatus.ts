@@ -8,6 +8,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { wildcardRegExp } from '../config/matcher.js';
 import type { AjpWorkerConfig, MountRule } from '../config/types.js';
 import type { AjpTarget, LbTarget } from '../front/targets.js';
 import type { AdminActions, AdminAuth, MemberAction } from './admin.js';
@@ -94,6 +95,11 @@ function mapsOf(runtime: RuntimeView, worker: string, mainServer: string): JkMap
   return out;
 }
 
+/** An answer that is only mod_jk's result line. */
+function resultOnly(ok: boolean, message: string): JkDoc {
+  return { counts: false, balancers: [], ajps: [], result: { ok, message } };
+}
+
 export class JkStatus {
   /** A direct worker's counts start with its first request; before that, "since start". */
   private readonly startedMs = Date.now();
@@ -129,7 +135,7 @@ export class JkStatus {
       doc = this.document(cmd, q, req);
     } catch (err) {
       if (!(err instanceof JkError)) throw err;
-      doc = { counts: false, balancers: [], ajps: [], result: { ok: false, message: err.message } };
+      doc = resultOnly(false, err.message);
     }
     req.resume();
     const body = mime === 'html' ? htmlResult(doc, req.url ?? '') : renderJkStatus(doc, mime);
@@ -158,7 +164,8 @@ export class JkStatus {
     }
     const sw = q.get('sw');
     if (sw === null || sw === '') return { lb, members: [] };
-    const re = wildcard ? new RegExp(`^${sw.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`) : null;
+    // mod_jk matches sw with jk_wildchar_match, as it matches mounts.
+    const re = wildcard ? wildcardRegExp(sw) : null;
     const members = lb.balancer.names.filter((n) => (re === null ? n === sw : re.test(n)));
     if (members.length === 0) throw new JkError('could not find sub worker');
     return { lb, members };
@@ -215,7 +222,7 @@ export class JkStatus {
 
   private document(cmd: string, q: URLSearchParams, req: IncomingMessage): JkDoc {
     // mod_jk answers a change with its result line only.
-    if (CHANGE_COMMANDS.has(cmd)) return { counts: false, balancers: [], ajps: [], result: { ok: true, message: 'Action finished' } };
+    if (CHANGE_COMMANDS.has(cmd)) return resultOnly(true, 'Action finished');
     const now = new Date();
     const host = (req.headers.host ?? '').replace(/:\d+$/, '') || (req.socket.localAddress ?? '');
     const doc: JkDoc = {
