@@ -118,10 +118,15 @@ describeTomcat('failover under load on a real Tomcat cluster', () => {
     console.info(summary('kill -9, defaults', r, lb.forwards), `failed attempts ${JSON.stringify(errorCodes(lb))}`);
     console.info(`[kill -9, defaults] ${name} states: ${JSON.stringify(states.seen(name))}; killed at ${killedAt - states.startedAt} ms; slow by second ${JSON.stringify(slowBySecond(r))}`);
 
-    expect(r.failures).toEqual([]);
-    expect(r.failed).toBe(0);
+    // A response the killed Tomcat had begun (its headers passed to the client's response, its body not) is
+    // not sent again: its client connection is cut. That is rare (1 request in about 14 runs of 100k+) and the
+    // only failure allowed; everything else must succeed.
+    const cut = after.filter((f) => f.member === name && f.outcome === 'recv_error' && f.status === 200);
+    expect(r.failed, r.failures.join('; ')).toBe(cut.length);
+    expect(r.failures.every((why) => why.includes('other side closed')), r.failures.join('; ')).toBe(true);
+    expect(cut.length).toBeLessThanOrEqual(CONNECTIONS);
     expect(r.sent).toBeGreaterThan(1000);
-    expect(Object.keys(r.byRoute).sort()).toEqual(['was1', 'was2']);
+    expect(['was1', 'was2'].every((route) => (r.byRoute[route] ?? 0) > 0)).toBe(true);
     // Requests in flight on the dead node and the ones that tried it before it was marked went elsewhere.
     const retried = after.filter((f) => f.attempts > 1);
     expect(retried.length).toBeGreaterThan(0);
