@@ -1,11 +1,12 @@
 // The app log and the access log. JSON lines by default (pino-pretty only on a terminal, and only when it is
-// installed); the access log is one line per request, written asynchronously to stdout or to a file that
-// SIGUSR1 reopens after logrotate moved it.
+// installed); the access log is one line per request (access-line.ts writes them without pino), written
+// asynchronously to stdout or to a file that SIGUSR1 reopens after logrotate moved it.
 
 import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Forwarding } from '../front/forward.js';
+import { AccessLineHead, forwardedLine, rejectedLine, statusLine } from './access-line.js';
 
 export interface AccessLogOption {
   /** 'stdout' or a file path. */
@@ -31,10 +32,20 @@ function prettyAvailable(): boolean {
   }
 }
 
+/** A terminal with pino-pretty: readability over speed, so each access line goes through the pretty logger. */
+function prettyWriter(logger: Logger): (line: string) => void {
+  const access = logger.child({ log: 'access' }, { level: 'info' });
+  return (line) => {
+    const { level: _level, time: _time, log: _log, msg, ...fields } = JSON.parse(line) as Record<string, unknown>;
+    access.info(fields, msg as string);
+  };
+}
+
 export class Logs {
   readonly logger: Logger;
-  /** null when the access log is off. */
-  readonly access: Logger | null;
+  /** Takes one finished access line; null when the access log is off. */
+  private readonly writeAccess: ((line: string) => void) | null;
+  private readonly head: AccessLineHead;
   private readonly file: SonicBoomLike | null;
   private readonly shared: SonicBoomLike | null;
 
@@ -47,18 +58,23 @@ export class Logs {
     this.logger = pretty
       ? pino({ level, timestamp, transport: { target: 'pino-pretty', options: { colorize: true } } })
       : pino({ level, timestamp }, this.shared as DestinationStream);
-    this.file = null;
     const a = opts.accessLog;
+    const toFile = a !== false && a !== undefined && a.destination !== 'stdout' && a.destination !== '-';
+    // Access lines are written whatever the app log level is, as httpd's CustomLog ignores LogLevel. A file
+    // gets Buffers (sonic-boom's buffer mode appends them to a list; its text mode measures the whole pending
+    // text again on every write); stdout shares the app log's text stream, so lines never interleave.
+    this.file = toFile ? pino.destination({ dest: a.destination, sync: false, mkdir: true, contentMode: 'buffer' }) as SonicBoomLike : null;
+    this.head = new AccessLineHead(!toFile);
     if (a === false || a === undefined) {
-      this.access = null;
-    } else if (a.destination === 'stdout' || a.destination === '-') {
-      // Access lines are written whatever the app log level is, as httpd's CustomLog ignores LogLevel.
-      this.access = pretty
-        ? this.logger.child({ log: 'access' }, { level: 'info' })
-        : pino({ level: 'info', timestamp, base: { log: 'access' } }, this.shared as DestinationStream);
+      this.writeAccess = null;
+    } else if (this.file !== null) {
+      const file = this.file;
+      this.writeAccess = (line) => file.write(Buffer.from(line) as unknown as string);
+    } else if (pretty) {
+      this.writeAccess = prettyWriter(this.logger);
     } else {
-      this.file = pino.destination({ dest: a.destination, sync: false, mkdir: true }) as SonicBoomLike;
-      this.access = pino({ level: 'info', timestamp, base: null }, this.file);
+      const shared = this.shared as SonicBoomLike;
+      this.writeAccess = (line) => shared.write(line);
     }
   }
 
@@ -85,52 +101,14 @@ export class Logs {
   }
 
   forwardDone(f: Forwarding, totalMs: number, vhost: string): void {
-    const access = this.access;
-    if (access === null) return;
-    const req = f.req;
-    const worker = f.worker;
-    access.info({
-      vhost,
-      host: req.headers.host,
-      remote: req.socket.remoteAddress,
-      method: req.method,
-      path: pathOf(req),
-      status: f.status,
-      bytes: f.bytesOut,
-      ms: round1(totalMs),
-      upstreamMs: round1(f.upstreamMs),
-      lb: f.lb?.name,
-      member: worker?.name,
-      route: f.route || undefined,
-      attempts: f.attempts,
-      retries: f.attempts > 1 ? f.attempts - 1 : 0,
-      outcome: f.outcome,
-      error: f.outcome === 'ok' ? undefined : f.errorCode,
-    }, 'request completed');
+    if (this.writeAccess !== null) this.writeAccess(forwardedLine(this.head.at(Date.now()), f, totalMs, vhost));
   }
 
   rejected(req: IncomingMessage, status: number, why: string, vhost: string): void {
-    this.access?.info({
-      vhost, host: req.headers.host, remote: req.socket.remoteAddress, method: req.method, path: pathOf(req), status,
-      outcome: 'rejected', reason: why,
-    }, 'request rejected');
+    if (this.writeAccess !== null) this.writeAccess(rejectedLine(this.head.at(Date.now()), req, status, why, vhost));
   }
 
   statusRequest(req: IncomingMessage, status: number, totalMs: number, worker: string): void {
-    this.access?.info({
-      host: req.headers.host, remote: req.socket.remoteAddress, method: req.method, path: pathOf(req), status,
-      ms: round1(totalMs), member: worker, outcome: 'status',
-    }, 'request completed');
+    if (this.writeAccess !== null) this.writeAccess(statusLine(this.head.at(Date.now()), req, status, totalMs, worker));
   }
-}
-
-/** The path without the query string: queries often carry tokens that have no place in a log file. */
-function pathOf(req: IncomingMessage): string {
-  const url = req.url ?? '';
-  const q = url.indexOf('?');
-  return q < 0 ? url : url.slice(0, q);
-}
-
-function round1(ms: number): number {
-  return Math.round(ms * 10) / 10;
 }
