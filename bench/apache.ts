@@ -36,7 +36,14 @@ worker.lb.sticky_session=true
 `;
 }
 
-function common(root: string, port: number, modules: string[]): string {
+/** Debian's own `combined` access log, to a file in the root (mod_log_config and mod_logio are built in). */
+function accessLogConf(root: string): string {
+  return `LogFormat "%h %l %u %t \\"%r\\" %>s %O \\"%{Referer}i\\" \\"%{User-Agent}i\\"" combined
+CustomLog "${root}/access.log" combined
+`;
+}
+
+function common(root: string, port: number, modules: string[], accessLog: boolean): string {
   // Running as root, httpd needs an unprivileged User for its children.
   const user = process.getuid?.() === 0 ? 'User www-data\nGroup www-data\n' : '';
   return `ServerRoot "${root}"
@@ -51,8 +58,7 @@ LoadModule authz_core_module ${MODULES}/mod_authz_core.so
 ${modules.map((name) => `LoadModule ${name}_module ${MODULES}/mod_${name}.so`).join('\n')}
 ErrorLog "${root}/error.log"
 LogLevel warn
-# No access log: ajplb runs with --access-log off too.
-
+${accessLog ? accessLogConf(root) : '# No access log: ajplb runs with --access-log off too.\n'}
 # 4 children x 128 threads = 512 workers, all started up front: twice the largest client concurrency, since
 # with only 256 workers for 256 connections mpm_event counts itself full and closes keep-alive connections
 # (wrk read errors). Spare-thread limits are such that no child is stopped or forked while wrk runs.
@@ -71,8 +77,8 @@ Timeout 60
 `;
 }
 
-export function modJkConf(root: string, port: number, jkStatus = false): string {
-  return `${common(root, port, ['jk'])}${jkStatus ? 'JkMount /jkstatus jkstatus\nJkMount /solo/* solo\n' : ''}
+export function modJkConf(root: string, port: number, jkStatus = false, accessLog = false): string {
+  return `${common(root, port, ['jk'], accessLog)}${jkStatus ? 'JkMount /jkstatus jkstatus\nJkMount /solo/* solo\n' : ''}
 JkWorkersFile "${root}/workers.properties"
 JkShmFile "${root}/jk.shm"
 JkLogFile "${root}/mod_jk.log"
@@ -81,9 +87,9 @@ JkMount /* lb
 `;
 }
 
-export function proxyAjpConf(root: string, port: number, backends: Backends): string {
+export function proxyAjpConf(root: string, port: number, backends: Backends, accessLog = false): string {
   const [p1, p2] = backends.ajpPorts;
-  return `${common(root, port, ['proxy', 'proxy_ajp', 'proxy_balancer', 'slotmem_shm', 'lbmethod_byrequests'])}
+  return `${common(root, port, ['proxy', 'proxy_ajp', 'proxy_balancer', 'slotmem_shm', 'lbmethod_byrequests'], accessLog)}
 <Proxy "balancer://lb">
   BalancerMember "ajp://127.0.0.1:${p1}" route=was1
   BalancerMember "ajp://127.0.0.1:${p2}" route=was2
@@ -94,10 +100,10 @@ ProxyPass "/" "balancer://lb/"
 }
 
 /** Writes ROOT/httpd.conf (+ workers.properties); the directory must be reachable by the children's user. */
-export function writeApacheRoot(root: string, kind: 'mod_jk' | 'mod_proxy_ajp', port: number, backends: Backends): string {
+export function writeApacheRoot(root: string, kind: 'mod_jk' | 'mod_proxy_ajp', port: number, backends: Backends, accessLog = false): string {
   chmodSync(root, 0o755);
   writeFileSync(join(root, 'workers.properties'), workersProperties(backends));
   const conf = join(root, 'httpd.conf');
-  writeFileSync(conf, kind === 'mod_jk' ? modJkConf(root, port, backends.jkStatus) : proxyAjpConf(root, port, backends));
+  writeFileSync(conf, kind === 'mod_jk' ? modJkConf(root, port, backends.jkStatus, accessLog) : proxyAjpConf(root, port, backends, accessLog));
   return conf;
 }

@@ -42,6 +42,8 @@ export interface FrontOptions {
   ajplbArgs?: string[] | undefined;
   /** The node that runs ajplb (--ajplb-node: e.g. a Node >= 22.12, where --procs runs threads); default this one. */
   ajplbNode?: string | undefined;
+  /** Write an access log to a file in the front's scratch directory (ajplb and Apache alike). */
+  accessLog?: boolean | undefined;
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -97,6 +99,7 @@ async function startAjplb(backend: Backend, opts: FrontOptions, dir: string, pro
   const args = [...nodeArgs, cli, '--workers', workers, '--listen', `127.0.0.1:${port}`, '--mount', '/*=lb',
     '--admin', 'off', '--access-log', 'off', '--log-level', 'warn'];
   if (procs !== undefined) args.push('--procs', procs);
+  if (opts.accessLog === true) args.push('--access-log', join(dir, 'access.log'));
   args.push(...(opts.ajplbArgs ?? []));
   const log = join(dir, 'ajplb.log');
   const out = openSync(log, 'a');
@@ -112,9 +115,9 @@ async function startAjplb(backend: Backend, opts: FrontOptions, dir: string, pro
   return { port, pids: [child.pid as number], logs: [log], stop: () => stopTracked(child, 'SIGTERM', 10_000) };
 }
 
-async function startApache(kind: 'mod_jk' | 'mod_proxy_ajp', backend: Backend, dir: string): Promise<RunningFront> {
+async function startApache(kind: 'mod_jk' | 'mod_proxy_ajp', backend: Backend, dir: string, accessLog: boolean): Promise<RunningFront> {
   const [port] = (await freePorts(1)) as [number];
-  const conf = writeApacheRoot(dir, kind, port, backend);
+  const conf = writeApacheRoot(dir, kind, port, backend, accessLog);
   const log = join(dir, 'httpd.out');
   const out = openSync(log, 'a');
   let child: ChildProcess;
@@ -134,12 +137,13 @@ async function startApache(kind: 'mod_jk' | 'mod_proxy_ajp', backend: Backend, d
 export async function startFront(front: FrontName, backend: Backend, opts: FrontOptions): Promise<RunningFront> {
   if (front === 'tomcat_direct') {
     if (backend.direct === undefined) throw new Error('tomcat_direct needs a Tomcat backend');
+    if (opts.accessLog === true) throw new Error('tomcat_direct has no access log to turn on');
     return { port: backend.direct.port, pids: [backend.direct.pid], logs: [], stop: async () => undefined };
   }
   const dir = mkdtempSync(join(opts.scratch, `${front}-`));
   const running = front === 'ajplb' ? await startAjplb(backend, opts, dir, opts.ajplbProcs?.toString())
     : front === 'ajplb_procs' ? await startAjplb(backend, opts, dir, 'auto')
-      : await startApache(front, backend, dir);
+      : await startApache(front, backend, dir, opts.accessLog === true);
   return {
     ...running,
     stop: async () => {

@@ -36,7 +36,8 @@ const USAGE = `usage: npm run bench -- [options]
   --duration S            measured seconds per run (default 5)
   --warmup S              unmeasured seconds first, same load (default 1; 4x as long on offered-rate rows)
   --only REGEX            scenarios whose id matches (get-c16 session-c64 100k-c64 1m-c64 post-c16 get-c64-close
-                          get-c64-r4000 post-c16-r100 ...; -rN: N requests per second offered)
+                          get-c64-r4000 post-c16-r100 get-c64-log ...; -rN: N requests per second offered,
+                          -log: both fronts write an access log)
   --all-conns             every scenario at 16, 64 and 256 connections
   --fronts LIST           of ${ALL_FRONTS.join(',')} (default: all)
   --backends LIST         of tomcat,light (default: both)
@@ -189,7 +190,7 @@ async function measure(round: number, scenario: Scenario, backend: Backend, fron
   const name = `${backend.name}-${scenario.id}-${front}`;
   let running;
   try {
-    running = await startFront(front, backend, { repo: REPO, scratch, ajplbProcs, ajplbNode: AJPLB_NODE });
+    running = await startFront(front, backend, { repo: REPO, scratch, ajplbProcs, ajplbNode: AJPLB_NODE, accessLog: scenario.accessLog });
   } catch (err) {
     record.failure = `start: ${(err as Error).message.split('\n')[0]}`;
     appendFileSync(rawLog, `${(err as Error).message}\n`);
@@ -276,8 +277,10 @@ async function main(): Promise<number> {
   for (let round = 1; round <= rounds; round++) {
     for (const [index, scenario] of scenarios.entries()) {
       for (const { backend, cookies } of backends) {
-        // Tomcat's own connector is measured with wrk, which cannot hold a rate: no ceiling for offered-rate rows.
-        const eligible = fronts.filter((front) => front !== 'tomcat_direct' || (backend.direct !== undefined && scenario.rate === undefined));
+        // Tomcat's own connector is measured with wrk, which cannot hold a rate: no ceiling for offered-rate rows,
+        // nor for the access-log row (the test Tomcats have no AccessLogValve).
+        const eligible = fronts.filter((front) => front !== 'tomcat_direct'
+          || (backend.direct !== undefined && scenario.rate === undefined && scenario.accessLog !== true));
         // Rotate the order so no front always runs first (or right after the same neighbour).
         const shift = (round + index) % eligible.length;
         for (const front of [...eligible.slice(shift), ...eligible.slice(0, shift)]) {

@@ -18,6 +18,11 @@ export interface Scenario {
    * load do the fronts' and the backend's CPU per request, and latency, compare like for like.
    */
   rate?: number;
+  /**
+   * Both fronts write an access log to a file, as production runs them (Debian's Apache has CustomLog on):
+   * ajplb --access-log FILE (JSON lines), Apache CustomLog FILE combined. Off on every other row, for both.
+   */
+  accessLog?: boolean;
 }
 
 interface Kind {
@@ -38,14 +43,14 @@ const KINDS: Record<string, Kind> = {
   post: { id: 'post', label: 'POST 1 MiB /upload', path: '/upload', method: 'POST', bodyBytes: 1024 * 1024, minBodyBytes: 30 },
 };
 
-function make(kind: Kind, connections: number, keepAlive = true, rate?: number): Scenario {
-  const suffix = `c${connections}${keepAlive ? '' : '-close'}${rate === undefined ? '' : `-r${rate}`}`;
+function make(kind: Kind, connections: number, keepAlive = true, rate?: number, accessLog = false): Scenario {
+  const suffix = `c${connections}${keepAlive ? '' : '-close'}${rate === undefined ? '' : `-r${rate}`}${accessLog ? '-log' : ''}`;
   const offered = rate === undefined ? '' : `, ${rate.toLocaleString('en-US')} req/s offered`;
   return {
     id: `${kind.id}-${suffix}`,
-    label: `${kind.label}, ${connections} conn${keepAlive ? '' : ', Connection: close'}${offered}`,
+    label: `${kind.label}, ${connections} conn${keepAlive ? '' : ', Connection: close'}${offered}${accessLog ? ', access log on' : ''}`,
     path: kind.path, method: kind.method ?? 'GET', bodyBytes: kind.bodyBytes, session: kind.session ?? false,
-    keepAlive, connections, minBodyBytes: kind.minBodyBytes, rate,
+    keepAlive, connections, minBodyBytes: kind.minBodyBytes, rate, accessLog,
   };
 }
 
@@ -55,10 +60,12 @@ const K = KINDS as Record<'get' | 'session' | '100k' | '1m' | 'post', Kind>;
 export const QUICK: Scenario[] = [make(K.get, 64), make(K['100k'], 64)];
 
 /**
- * In every matrix: a new connection per request, and two offered-rate rows that stay below what every front
- * serves on a 2-vCPU machine, so all of them see the same load.
+ * In every matrix: a new connection per request, two offered-rate rows that stay below what every front
+ * serves on a 2-vCPU machine, so all of them see the same load, and small GETs with the access log on.
  */
-const ALWAYS: Scenario[] = [make(K.get, 64, false), make(K.get, 64, true, 4000), make(K.post, 16, true, 100)];
+const ALWAYS: Scenario[] = [
+  make(K.get, 64, false), make(K.get, 64, true, 4000), make(K.post, 16, true, 100), make(K.get, 64, true, undefined, true),
+];
 
 /**
  * The default matrix, sized so three interleaved rounds over both backends fit in ~40 minutes on 2 cores:
