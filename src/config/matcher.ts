@@ -71,7 +71,7 @@ class RuleSet {
   }
 }
 
-/** jk_wildchar_match: '*' is any run of characters including '/', '?' exactly one; case-sensitive. */
+/** jk_wildchar_match (and httpd's ServerAlias wildcards): '*' is any run of characters including '/', '?' exactly one; case-sensitive. */
 export function wildcardRegExp(pattern: string): RegExp {
   let src = '^';
   for (const ch of pattern) {

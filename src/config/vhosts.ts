@@ -1,7 +1,7 @@
 // Apache name-based virtual hosting over the compiled mount matchers: among the vhosts listening on the local
 // port, the first whose ServerName/ServerAlias matches the Host header, else the first of them (the default).
 // No vhost on that port: the main server's mounts. All lookups are precompiled maps; groups are cached per port.
-import { compileMounts, type MountMatcher } from './matcher.js';
+import { compileMounts, wildcardRegExp, type MountMatcher } from './matcher.js';
 import type { AppConfig, VirtualHostConfig } from './types.js';
 
 export interface VhostResolution {
@@ -49,23 +49,13 @@ export function hostName(header: string): string {
   return h.toLowerCase();
 }
 
-function nameRegExp(pattern: string): RegExp {
-  let src = '^';
-  for (const ch of pattern) {
-    if (ch === '*') src += '.*';
-    else if (ch === '?') src += '.';
-    else src += ch.replace(/[\\^$.|+()[\]{}/-]/g, '\\$&');
-  }
-  return new RegExp(`${src}$`);
-}
-
 export function compileVhosts(app: AppConfig): VhostResolver {
   const main: VhostResolution = { matcher: compileMounts(app.mounts) };
   const compiled: CompiledVhost[] = app.vhosts.map((config) => ({
     config,
     resolution: { vhost: config, matcher: compileMounts(config.mounts) },
     ports: config.addresses.length ? config.addresses.map(addressPort) : [undefined],
-    wildcards: config.names.filter((n) => /[*?]/.test(n)).map((n) => nameRegExp(n.toLowerCase())),
+    wildcards: config.names.filter((n) => /[*?]/.test(n)).map((n) => wildcardRegExp(n.toLowerCase())),
   }));
   const groups = new Map<number, PortGroup | null>();
 

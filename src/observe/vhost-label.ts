@@ -2,7 +2,9 @@
 // header, else "_default_". Never the Host header itself — clients choose it, so it would let anyone create
 // metric series.
 
+import { wildcardRegExp } from '../config/matcher.js';
 import type { VirtualHostConfig } from '../config/types.js';
+import { hostName } from '../config/vhosts.js';
 
 export const DEFAULT_VHOST = '_default_';
 const CACHE_MAX = 512;
@@ -11,22 +13,6 @@ const NONE: readonly VirtualHostConfig[] = [];
 interface Wildcard {
   re: RegExp;
   label: string;
-}
-
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
-}
-
-function hostName(header: string): string {
-  let h = header.trim().toLowerCase();
-  if (h.startsWith('[')) {
-    const end = h.indexOf(']');
-    return end > 0 ? h.slice(0, end + 1) : h;
-  }
-  const colon = h.indexOf(':');
-  if (colon >= 0) h = h.slice(0, colon);
-  return h.endsWith('.') ? h.slice(0, -1) : h;
 }
 
 export class VhostLabeler {
@@ -73,7 +59,7 @@ export class VhostLabeler {
       const label = v.names[0]?.toLowerCase() ?? DEFAULT_VHOST;
       for (const raw of v.names) {
         const n = raw.toLowerCase();
-        if (n.includes('*') || n.includes('?')) this.wildcards.push({ re: globToRegExp(n), label });
+        if (n.includes('*') || n.includes('?')) this.wildcards.push({ re: wildcardRegExp(n), label });
         else if (!this.exact.has(n)) this.exact.set(n, label);
       }
     }
