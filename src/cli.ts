@@ -301,8 +301,9 @@ async function serve(o: CliOptions, config: AppConfig): Promise<void> {
     if (draining) return;
     draining = true;
     log.info({ signal, drainTimeoutSec: o.drainTimeoutSec }, 'draining');
-    void d.stop(o.drainTimeoutSec * 1000).then((clean) => {
+    void d.stop(o.drainTimeoutSec * 1000).then(async (clean) => {
       log.info({ clean }, 'stopped');
+      await obs.closeLogs(1000);
       process.exit(0);
     });
   };

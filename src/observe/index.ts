@@ -3,13 +3,14 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { DaemonObserver } from '../daemon.js';
 import type { Forwarding } from '../front/forward.js';
 import type { AjpTarget, LbTarget } from '../front/targets.js';
 import { AdminActions, AdminAuth } from './admin.js';
 import { registerScrapeMetrics } from './collect.js';
 import { ObserveHttp, type HttpDeps } from './http.js';
+import type { LogStreamTrouble } from './log-stream.js';
 import { Logs, type AccessLogOption } from './logs.js';
 import { RequestMetrics } from './metrics.js';
 import { ScrapeSnapshot, type RuntimeView } from './snapshot.js';
@@ -51,8 +52,10 @@ export interface Observability {
   applyOverrides(runtime: RuntimeView): void;
   /** SIGUSR1: reopen the access log file after logrotate. */
   reopenLogs(): void;
-  /** Resolves when logged lines reached their destination (tests, shutdown). */
+  /** Resolves when logged lines reached their destination (tests). */
   flushLogs(): Promise<void>;
+  /** Shutdown: writes what is pending, within `timeoutMs`, and stops logging. */
+  closeLogs(timeoutMs: number): Promise<void>;
   registry: Registry;
 }
 
@@ -75,6 +78,20 @@ export function createObservability(opts: ObservabilityOptions): Observability {
     collect() {
       this.set(opts.isDraining() ? 1 : 0);
     },
+  });
+  const logTrouble = (read: (t: LogStreamTrouble) => number) => function collect(this: Counter<'log'>): void {
+    this.reset();
+    const t = logs.trouble;
+    if (t.access !== null) this.labels('access').inc(read(t.access));
+    if (t.stdout !== null) this.labels('stdout').inc(read(t.stdout));
+  };
+  new Counter({
+    name: 'ajplb_log_write_errors_total', help: 'Failed writes of a log (log="access": the access log file, "stdout").',
+    labelNames: ['log'], registers: [registry], collect: logTrouble((t) => t.errors),
+  });
+  new Counter({
+    name: 'ajplb_log_dropped_lines_total', help: 'Log lines dropped because their destination failed or fell 16 MiB behind.',
+    labelNames: ['log'], registers: [registry], collect: logTrouble((t) => t.droppedLines),
   });
   const { openConnections, inFlight } = opts;
   if (openConnections !== undefined) {
@@ -132,6 +149,7 @@ export function createObservability(opts: ObservabilityOptions): Observability {
     applyOverrides: (runtime) => admin.applyOverrides(runtime),
     reopenLogs: () => logs.reopen(),
     flushLogs: () => logs.flush(),
+    closeLogs: (timeoutMs) => logs.close(timeoutMs),
     registry,
   };
 }

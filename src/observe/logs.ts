@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Forwarding } from '../front/forward.js';
 import { AccessLineHead, forwardedLine, rejectedLine, statusLine } from './access-line.js';
+import { checkWritable, openLogStream, type LogStream, type LogStreamTrouble } from './log-stream.js';
 
 export interface AccessLogOption {
   /** 'stdout' or a file path. */
@@ -19,8 +20,6 @@ export interface LogsOptions {
   /** Tests: where the app log (and a 'stdout' access log) goes instead of fd 1. */
   stdout?: DestinationStream;
 }
-
-type SonicBoomLike = DestinationStream & { reopen?(file?: string): void; flush?(cb?: (err?: Error) => void): void; end?(): void };
 
 function prettyAvailable(): boolean {
   if (process.stdout.isTTY !== true) return false;
@@ -41,63 +40,109 @@ function prettyWriter(logger: Logger): (line: string) => void {
   };
 }
 
+/** How often a failing log is reported on the app log (or stderr), at most. */
+const TROUBLE_REPORT_MS = 60_000;
+
 export class Logs {
   readonly logger: Logger;
   /** Takes one finished access line; null when the access log is off. */
   private readonly writeAccess: ((line: string) => void) | null;
   private readonly head: AccessLineHead;
-  private readonly file: SonicBoomLike | null;
-  private readonly shared: SonicBoomLike | null;
+  private readonly file: LogStream | null;
+  /** fd 1, shared by the app log and a stdout access log; null on a terminal with pino-pretty or in tests. */
+  private readonly stdout: LogStream | null;
+  private closed = false;
+  private lastReport = new Map<LogStream, number>();
 
   constructor(opts: LogsOptions) {
     const level = opts.logLevel ?? 'info';
     const timestamp = pino.stdTimeFunctions.isoTime;
     const pretty = opts.stdout === undefined && prettyAvailable();
+    const onTrouble = (stream: LogStream): void => this.report(stream);
     // One stream for everything that goes to stdout: two async writers on fd 1 could interleave lines.
-    this.shared = pretty ? null : (opts.stdout as SonicBoomLike | undefined) ?? pino.destination({ dest: 1, sync: false });
-    this.logger = pretty
+    this.stdout = pretty || opts.stdout !== undefined ? null : openLogStream(1, { buffers: false, onTrouble });
+    const stdoutStream: DestinationStream | null = opts.stdout ?? (this.stdout === null ? null : this.guarded(this.stdout));
+    this.logger = stdoutStream === null
       ? pino({ level, timestamp, transport: { target: 'pino-pretty', options: { colorize: true } } })
-      : pino({ level, timestamp }, this.shared as DestinationStream);
+      : pino({ level, timestamp }, stdoutStream);
     const a = opts.accessLog;
     const toFile = a !== false && a !== undefined && a.destination !== 'stdout' && a.destination !== '-';
+    if (toFile) checkWritable(a.destination);
     // Access lines are written whatever the app log level is, as httpd's CustomLog ignores LogLevel. A file
     // gets Buffers (sonic-boom's buffer mode appends them to a list; its text mode measures the whole pending
     // text again on every write); stdout shares the app log's text stream, so lines never interleave.
-    this.file = toFile ? pino.destination({ dest: a.destination, sync: false, mkdir: true, contentMode: 'buffer' }) as SonicBoomLike : null;
+    this.file = toFile ? openLogStream(a.destination, { buffers: true, onTrouble }) : null;
     this.head = new AccessLineHead(!toFile);
     if (a === false || a === undefined) {
       this.writeAccess = null;
     } else if (this.file !== null) {
-      const file = this.file;
-      this.writeAccess = (line) => file.write(Buffer.from(line) as unknown as string);
-    } else if (pretty) {
+      const boom = this.file.boom;
+      this.writeAccess = (line) => {
+        if (!this.closed) boom.write(Buffer.from(line) as unknown as string);
+      };
+    } else if (stdoutStream === null) {
       this.writeAccess = prettyWriter(this.logger);
     } else {
-      const shared = this.shared as SonicBoomLike;
-      this.writeAccess = (line) => shared.write(line);
+      this.writeAccess = (line) => stdoutStream.write(line);
+    }
+  }
+
+  /** The stream pino writes to: nothing is written once the logs are closed for exit. */
+  private guarded(stream: LogStream): DestinationStream {
+    return { write: (line: string) => (this.closed ? undefined : stream.boom.write(line)) };
+  }
+
+  /** Errors and dropped lines of each log, for /metrics. */
+  get trouble(): { access: LogStreamTrouble | null; stdout: LogStreamTrouble | null } {
+    return { access: this.file?.trouble ?? null, stdout: this.stdout?.trouble ?? null };
+  }
+
+  /** A log that cannot keep up or cannot be written: say so, at most once a minute per log. */
+  private report(stream: LogStream): void {
+    const now = Date.now();
+    const last = this.lastReport.get(stream);
+    if (last !== undefined && now - last < TROUBLE_REPORT_MS) return;
+    this.lastReport.set(stream, now);
+    const t = stream.trouble;
+    const what = stream === this.file ? 'the access log' : 'stdout';
+    const message = `ajplb: cannot write ${what}: ${t.lastError?.message ?? 'destination too slow'}; `
+      + `${t.errors} write errors, ${t.droppedLines} lines dropped so far; requests are still served`;
+    if (stream === this.stdout) {
+      // The app log itself is what fails: stderr, synchronously, is what is left.
+      try {
+        process.stderr.write(`${message}\n`);
+      } catch {
+        // nowhere left to say it
+      }
+    } else {
+      this.logger.error({ errors: t.errors, droppedLines: t.droppedLines, err: t.lastError ?? undefined }, message);
     }
   }
 
   /** SIGUSR1: logrotate moved the access log file; start a new one under the configured name. */
   reopen(): void {
     try {
-      this.file?.reopen?.();
+      this.file?.boom.reopen();
       this.logger.info('log files reopened');
     } catch (err) {
       this.logger.error({ err }, 'could not reopen the access log');
     }
   }
 
-  /** Resolves once what was logged so far reached the file or stdout (tests, shutdown). */
+  /** Resolves once what was logged so far reached the file or stdout, or after a second (tests). */
   async flush(): Promise<void> {
-    const streams = [this.file, this.shared].filter((s): s is SonicBoomLike => s !== null && typeof s.flush === 'function');
-    await Promise.all(streams.map((s) => new Promise<void>((resolve) => {
-      try {
-        s.flush?.(() => resolve());
-      } catch {
-        resolve();
-      }
-    })));
+    await Promise.all([this.file, this.stdout].map((s) => s?.flush(1000)));
+  }
+
+  /**
+   * Shutdown: write what is pending, then stop writing. Bounded by `timeoutMs`, so a log that cannot be
+   * written cannot hold the exit.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const streams = [this.file, this.stdout].filter((s): s is LogStream => s !== null);
+    await Promise.all(streams.map((s) => s.close(timeoutMs)));
   }
 
   forwardDone(f: Forwarding, totalMs: number, vhost: string): void {

@@ -86,7 +86,7 @@ export async function runPrimary(p: ProcsParams, config: AppConfig): Promise<voi
     }, p.drainTimeoutSec * 1000 + STOP_GRACE_MS).unref();
     void fleet.stop().then(async () => {
       log.info('stopped');
-      await Promise.race([logs.flush(), new Promise((r) => setTimeout(r, 1000).unref())]);
+      await logs.close(1000);
       process.exit(0);
     });
   };

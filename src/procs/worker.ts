@@ -66,7 +66,7 @@ export async function runWorker(p: ProcsParams, config: AppConfig): Promise<void
     obs.logger.info({ signal, drainTimeoutSec: p.drainTimeoutSec }, 'draining');
     void daemon.stop(p.drainTimeoutSec * 1000).then(async (clean) => {
       obs.logger.info({ clean }, 'stopped');
-      await Promise.race([obs.flushLogs(), new Promise((r) => setTimeout(r, 1000).unref())]);
+      await obs.closeLogs(1000);
       process.exit(0);
     });
   };

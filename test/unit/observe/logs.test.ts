@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createObservability } from '../../../src/observe/index.js';
+import { Logs } from '../../../src/observe/logs.js';
 import { DEFAULT_VHOST, VhostLabeler } from '../../../src/observe/vhost-label.js';
 import { FakeRuntime, fakeForwarding, fakeReq, vhost } from './helpers.js';
 
@@ -102,6 +103,40 @@ describe('access log', () => {
     const all = lines(out.join(''));
     expect(all).toHaveLength(1);
     expect(all[0]).toMatchObject({ level: 50, msg: 'configuration reload failed' });
+  });
+});
+
+describe('a log that cannot be written', () => {
+  test('costs log lines, not requests: errors are counted and reported once, and shutdown still ends', async () => {
+    const out: string[] = [];
+    const logs = new Logs({ accessLog: { destination: '/dev/full' }, stdout: { write: (s: string) => { out.push(s); return true; } } });
+    const rt = new FakeRuntime(undefined, []);
+    cleanup.push(() => rt.close());
+    const lb = rt.lb();
+    for (let i = 0; i < 20; i++) logs.forwardDone(fakeForwarding({ lb, worker: lb.members[0], status: 200 }), 1, '_default_');
+    const deadline = Date.now() + 5000;
+    while (logs.trouble.access!.errors === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    expect(logs.trouble.access!.errors).toBeGreaterThan(0);
+    logs.forwardDone(fakeForwarding({ lb, worker: lb.members[0], status: 200 }), 1, '_default_');
+    const reports = lines(out.join('')).filter((l) => String(l.msg).includes('cannot write the access log'));
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ level: 50, err: { code: 'ENOSPC' } });
+    await logs.close(1000);
+  });
+
+  test('an access log file that cannot be opened stops the start with the path and the way out', () => {
+    const dir = tmp();
+    const notADir = join(dir, 'file');
+    writeFileSync(notADir, '');
+    expect(() => new Logs({ accessLog: { destination: join(notADir, 'access.log') }, stdout: { write: () => true } }))
+      .toThrow(/--access-log .*file\/access\.log: cannot open it for appending \(ENOTDIR\).*--access-log stdout/);
+  });
+
+  test('missing directories of the access log are made', async () => {
+    const file = join(tmp(), 'a', 'b', 'access.log');
+    const logs = new Logs({ accessLog: { destination: file }, stdout: { write: () => true } });
+    expect(existsSync(file)).toBe(true);
+    await logs.close(1000);
   });
 });
 
