@@ -13,7 +13,23 @@ export interface TlsDetails {
   certPem: string | undefined;
 }
 
+/**
+ * Read once per connection, not per request: each read builds the peer certificate object and copies the whole
+ * DER session, and a keep-alive connection keeps its handshake. Only a renegotiation could change them, and
+ * there is none: ajplb never starts one, and OpenSSL 3 (Node 18 and later) refuses a client's by default.
+ */
+const perConnection = new WeakMap<TLSSocket, TlsDetails>();
+
 export function tlsDetailsOf(socket: TLSSocket): TlsDetails {
+  let details = perConnection.get(socket);
+  if (details === undefined) {
+    details = readTlsDetails(socket);
+    perConnection.set(socket, details);
+  }
+  return details;
+}
+
+function readTlsDetails(socket: TLSSocket): TlsDetails {
   const cipher = socket.getCipher();
   const peer = socket.getPeerCertificate(false);
   let certPem: string | undefined;

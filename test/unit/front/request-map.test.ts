@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hasEncodedSlash } from '../../../src/front/normalize-uri.js';
-import { sessionIdOf } from '../../../src/front/tls-details.js';
+import type { TLSSocket } from 'node:tls';
+import { sessionIdOf, tlsDetailsOf } from '../../../src/front/tls-details.js';
 import type { IncomingMessage } from 'node:http';
 import { classifyRequest, mergeRepeatedFields, serverNameAndPort } from '../../../src/front/request-map.js';
 
@@ -85,5 +86,23 @@ describe('sessionIdOf (the id inside OpenSSL\'s DER session)', () => {
     expect(sessionIdOf(Buffer.from([0x31, 0x00]))).toBeUndefined();
     expect(sessionIdOf(Buffer.from([0x30, 0x05, 0x02, 0x01]))).toBeUndefined();
     expect(sessionIdOf(undefined)).toBeUndefined();
+  });
+});
+
+describe('tlsDetailsOf', () => {
+  it('reads a connection once, however many requests it carries', () => {
+    let reads = 0;
+    const fakeSocket = (name: string) => ({
+      getCipher: () => { reads++; return { name, standardName: name, version: 'TLSv1.3' }; },
+      getPeerCertificate: () => ({ raw: Buffer.from('cert') }),
+      getSession: () => undefined,
+      getProtocol: () => 'TLSv1.3',
+    }) as unknown as TLSSocket;
+    const a = fakeSocket('TLS_AES_256_GCM_SHA384');
+    const b = fakeSocket('TLS_CHACHA20_POLY1305_SHA256');
+    expect(tlsDetailsOf(a)).toMatchObject({ cipher: 'TLS_AES_256_GCM_SHA384', keySize: 256, protocol: 'TLSv1.3' });
+    expect(tlsDetailsOf(a).certPem).toContain('-----BEGIN CERTIFICATE-----\nY2VydA==\n');
+    expect(tlsDetailsOf(b)).toMatchObject({ cipher: 'TLS_CHACHA20_POLY1305_SHA256', keySize: 256 });
+    expect(reads).toBe(2);
   });
 });
