@@ -52,7 +52,7 @@ export interface Observability {
   applyOverrides(runtime: RuntimeView): void;
   /** SIGUSR1: reopen the access log file after logrotate. */
   reopenLogs(): void;
-  /** Resolves when logged lines reached their destination (tests). */
+  /** Tests: yields once; lines are already on their way to the destination (see Logs.flush). */
   flushLogs(): Promise<void>;
   /** Shutdown: writes what is pending, within `timeoutMs`, and stops logging. */
   closeLogs(timeoutMs: number): Promise<void>;

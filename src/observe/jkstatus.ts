@@ -15,6 +15,7 @@ import type { AdminActions, AdminAuth, MemberAction } from './admin.js';
 import { resetDirectStats, type DirectCounts, type DirectWorkerStats } from './metrics.js';
 import { JK_CONTENT_TYPE, renderJkStatus, type JkAjp, type JkAtt, type JkBalancer, type JkDoc, type JkMap, type JkMember, type JkMime } from './jkstatus-format.js';
 import { directWorkers, type RuntimeView } from './snapshot.js';
+import { escapeHtml } from './status-page.js';
 
 export interface JkStatusDeps {
   getRuntime(): RuntimeView;
@@ -308,13 +309,9 @@ export class JkStatus {
   }
 }
 
-function htmlEscape(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 /** cmd=update/reset/recover without a mime (a browser, or a script that only checks the result). */
 function htmlResult(doc: JkDoc, url: string): string {
-  const back = htmlEscape(url.split('?')[0] ?? '');
+  const back = escapeHtml(url.split('?')[0] ?? '');
   const r = doc.result;
-  return `<!DOCTYPE html><html><head><title>ajplb status</title></head><body><p><b>Result: ${r.ok ? 'OK' : 'ERROR'} - ${htmlEscape(r.message)}</b><br/><a href="${back}">Status page</a></p></body></html>\n`;
+  return `<!DOCTYPE html><html><head><title>ajplb status</title></head><body><p><b>Result: ${r.ok ? 'OK' : 'ERROR'} - ${escapeHtml(r.message)}</b><br/><a href="${back}">Status page</a></p></body></html>\n`;
 }

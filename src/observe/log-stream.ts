@@ -30,8 +30,6 @@ export const PENDING_MAX_BYTES = 16 * 1024 * 1024;
 export interface LogStream {
   readonly boom: SonicBoom;
   readonly trouble: LogStreamTrouble;
-  /** Resolves when what was written so far reached the destination, or after `timeoutMs` regardless. */
-  flush(timeoutMs: number): Promise<void>;
   /** Writes what is pending and stops (fd 1 stays open); resolves when done or after `timeoutMs`. */
   close(timeoutMs: number): Promise<void>;
 }
@@ -73,7 +71,6 @@ export function openLogStream(dest: number | string, opts: { buffers: boolean; o
   const stream: LogStream = {
     boom,
     trouble,
-    flush: (timeoutMs) => flushWithin(boom, timeoutMs),
     close: (timeoutMs) => closeWithin(boom, timeoutMs),
   };
   boom.on('error', (err: Error) => {
@@ -88,7 +85,10 @@ export function openLogStream(dest: number | string, opts: { buffers: boolean; o
   return stream;
 }
 
-/** sonic-boom's end() writes everything pending before it closes; its flush() does not wait (minLength 0). */
+/**
+ * sonic-boom's end() writes everything pending before it closes. Its flush() would not wait: with minLength 0
+ * it answers at once, every line having been handed to a write already.
+ */
 function closeWithin(boom: SonicBoom, timeoutMs: number): Promise<void> {
   return new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
@@ -102,23 +102,6 @@ function closeWithin(boom: SonicBoom, timeoutMs: number): Promise<void> {
     } catch {
       clearTimeout(timer);
       resolve();
-    }
-  });
-}
-
-function flushWithin(boom: SonicBoom, timeoutMs: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    timer.unref();
-    const done = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    try {
-      boom.flush(done);
-    } catch {
-      // not open yet, or already destroyed: nothing more will be written
-      done();
     }
   });
 }

@@ -34,7 +34,6 @@ export const ERROR_KIND: Readonly<Record<string, string>> = {
   no_member: 'no_member',
 };
 
-/** What jkstatus shows of a worker used without an lb (lb members keep theirs in the balancer). */
 /** A direct worker's request counts; they only grow (/metrics reads them as counters). */
 export interface DirectCounts {
   /** Response bytes written to clients. */
