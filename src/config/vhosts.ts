@@ -1,6 +1,9 @@
-// Apache name-based virtual hosting over the compiled mount matchers: among the vhosts listening on the local
-// port, the first whose ServerName/ServerAlias matches the Host header, else the first of them (the default).
-// No vhost on that port: the main server's mounts. All lookups are precompiled maps; groups are cached per port.
+// Apache's virtual host selection over the compiled mount matchers, in httpd's two steps. First the address:
+// the vhosts naming the connection's local IP (and its port, or any port), else those written `*`/`_default_`
+// for that port; none: the main server's mounts. Then the name: among those, the first whose ServerName or
+// ServerAlias matches the Host header, else the first of them (the default). All lookups are precompiled
+// maps; groups are cached per address and port, and the local IP is only read when some vhost names one.
+import { isIP } from 'node:net';
 import { compileMounts, wildcardRegExp, type MountMatcher } from './matcher.js';
 import type { AppConfig, VirtualHostConfig } from './types.js';
 
@@ -10,14 +13,22 @@ export interface VhostResolution {
 }
 
 export interface VhostResolver {
-  resolve(hostHeader: string | undefined, localPort: number): VhostResolution;
+  /** `localAddress` matters only when `byAddress`; callers may skip reading it otherwise. */
+  resolve(hostHeader: string | undefined, localPort: number, localAddress?: string): VhostResolution;
+  /** Some vhost names an IP address (IP-based virtual hosting): the connection's local address picks the set. */
+  readonly byAddress: boolean;
+}
+
+/** One address of a <VirtualHost>: `ip` null is `*`/`_default_` (any address), `port` undefined any port. */
+export interface VhostAddress {
+  ip: string | null;
+  port: number | undefined;
 }
 
 interface CompiledVhost {
   config: VirtualHostConfig;
   resolution: VhostResolution;
-  /** undefined = any port (`<VirtualHost *>`). */
-  ports: Array<number | undefined>;
+  addresses: VhostAddress[];
   wildcards: RegExp[];
 }
 
@@ -33,6 +44,49 @@ export function addressPort(addr: string): number | undefined {
   const m = /:(\d+|\*)$/.exec(addr);
   if (!m || m[1] === '*' || (addr.startsWith('[') && !addr.includes(']:'))) return undefined;
   return Number(m[1]);
+}
+
+/**
+ * `10.0.0.1:8080`, `[::1]:80`, `*:80`, `_default_`, `10.0.0.1` -> IP (canonical; null for a wildcard) and port.
+ * A host name is not an IP: httpd looks it up at start, ajplb does not (the config warns), so it is any address.
+ */
+export function vhostAddress(addr: string): VhostAddress {
+  return { ip: canonicalIp(addressHost(addr)), port: addressPort(addr) };
+}
+
+/** The address part of a <VirtualHost> argument, brackets and port removed: `*`, `_default_`, an IP, a name. */
+export function addressHost(addr: string): string {
+  if (addr.startsWith('[')) {
+    const end = addr.indexOf(']');
+    return end > 0 ? addr.slice(1, end) : addr;
+  }
+  return /:(\d+|\*)$/.test(addr) ? addr.slice(0, addr.lastIndexOf(':')) : addr;
+}
+
+/** `*`, `_default_` and the any-address IPs: httpd's wildcard vhost addresses. */
+export function isWildcardHost(host: string): boolean {
+  return host === '*' || host.toLowerCase() === '_default_' || ((isIP(host) !== 0) && canonicalIp(host) === null);
+}
+
+/** An IP literal in the form Node reports a socket's local address in; null for wildcards and host names. */
+export function canonicalIp(host: string): string | null {
+  const kind = isIP(host);
+  if (kind === 4) return host === '0.0.0.0' ? null : host;
+  if (kind !== 6) return null;
+  // The URL parser writes IPv6 in its shortest form, as inet_ntop does for Node's socket.localAddress.
+  const v6 = new URL(`http://[${host}]/`).hostname.slice(1, -1);
+  if (v6 === '::') return null;
+  // An IPv4-mapped address is the IPv4 address (the URL parser writes ::ffff:10.0.0.1 as ::ffff:a00:1).
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
+  if (!mapped) return v6;
+  const hi = parseInt(mapped[1] as string, 16);
+  const lo = parseInt(mapped[2] as string, 16);
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/** A socket's local address as vhost addresses are written: an IPv4 client on a dual-stack socket is IPv4. */
+function localIp(address: string): string {
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 
 /** Host header -> lower-case name without port or trailing dot. */
@@ -54,15 +108,20 @@ export function compileVhosts(app: AppConfig): VhostResolver {
   const compiled: CompiledVhost[] = app.vhosts.map((config) => ({
     config,
     resolution: { vhost: config, matcher: compileMounts(config.mounts) },
-    ports: config.addresses.length ? config.addresses.map(addressPort) : [undefined],
+    addresses: config.addresses.length ? config.addresses.map(vhostAddress) : [{ ip: null, port: undefined }],
     wildcards: config.names.filter((n) => /[*?]/.test(n)).map((n) => wildcardRegExp(n.toLowerCase())),
   }));
-  const groups = new Map<number, PortGroup | null>();
+  const byAddress = compiled.some((v) => v.addresses.some((a) => a.ip !== null));
+  const groups = new Map<string, PortGroup | null>();
+  const servesPort = (a: VhostAddress, port: number): boolean => a.port === undefined || a.port === port;
 
-  const groupFor = (port: number): PortGroup | null => {
-    const cached = groups.get(port);
+  const groupFor = (ip: string | null, port: number): PortGroup | null => {
+    const key = ip === null ? String(port) : `${ip} ${port}`;
+    const cached = groups.get(key);
     if (cached !== undefined) return cached;
-    const members = compiled.filter((v) => v.ports.some((p) => p === undefined || p === port));
+    // httpd: the vhosts naming this exact address win; `*` ones serve only addresses no vhost names.
+    let members = ip === null ? [] : compiled.filter((v) => v.addresses.some((a) => a.ip === ip && servesPort(a, port)));
+    if (members.length === 0) members = compiled.filter((v) => v.addresses.some((a) => a.ip === null && servesPort(a, port)));
     let group: PortGroup | null = null;
     if (members.length > 0) {
       group = { exact: new Map(), wildcards: [], fallback: members[0]!.resolution };
@@ -75,14 +134,16 @@ export function compileVhosts(app: AppConfig): VhostResolver {
         for (const re of v.wildcards) group!.wildcards.push({ order, re, resolution: v.resolution });
       });
     }
-    if (groups.size < 1024) groups.set(port, group);
+    if (groups.size < 1024) groups.set(key, group);
     return group;
   };
 
   return {
-    resolve(hostHeader: string | undefined, localPort: number): VhostResolution {
+    byAddress,
+    resolve(hostHeader: string | undefined, localPort: number, localAddress?: string): VhostResolution {
       if (compiled.length === 0) return main;
-      const group = groupFor(localPort);
+      const ip = byAddress && localAddress !== undefined ? localIp(localAddress) : null;
+      const group = groupFor(ip, localPort);
       if (!group) return main;
       if (hostHeader === undefined || hostHeader === '') return group.fallback;
       const name = hostName(hostHeader);

@@ -7,13 +7,18 @@ import { compileVhosts, type VhostResolver } from '../config/vhosts.js';
 import { buildTargets, DEFAULT_TUNING, type AjpTuning, type SharedBalancers, type TargetSet } from './targets.js';
 
 export interface Router {
-  match(host: string | undefined, localPort: number, normalizedPath: string): MountRule | undefined;
+  /** Some <VirtualHost> names an IP: match needs the connection's local address. */
+  readonly byAddress: boolean;
+  match(host: string | undefined, localPort: number, localAddress: string | undefined, normalizedPath: string): MountRule | undefined;
 }
 
 class VhostRouter implements Router {
-  constructor(private readonly resolver: VhostResolver) {}
-  match(host: string | undefined, localPort: number, normalizedPath: string): MountRule | undefined {
-    return this.resolver.resolve(host, localPort).matcher.match(normalizedPath);
+  readonly byAddress: boolean;
+  constructor(private readonly resolver: VhostResolver) {
+    this.byAddress = resolver.byAddress;
+  }
+  match(host: string | undefined, localPort: number, localAddress: string | undefined, normalizedPath: string): MountRule | undefined {
+    return this.resolver.resolve(host, localPort, localAddress).matcher.match(normalizedPath);
   }
 }
 

@@ -159,7 +159,9 @@ export class FrontServer {
     const runtime = this.runtime;
     const localPort = req.socket.localPort ?? 0;
     const local = this.vhostPorts.get(localPort) ?? localPort;
-    const rule = runtime.router.match(shape.authority ?? req.headers.host, local, path);
+    // Not read otherwise: on a listener bound to every address it costs a getsockname per connection.
+    const localAddress = runtime.router.byAddress ? req.socket.localAddress : undefined;
+    const rule = runtime.router.match(shape.authority ?? req.headers.host, local, localAddress, path);
     if (rule === undefined) return this.reject(req, res, 404, 'no mount matches');
     const target = runtime.targets.byName.get(rule.worker);
     if (target === undefined) return this.reject(req, res, 503, `worker ${rule.worker} is not defined`);

@@ -144,6 +144,38 @@ describe('ajplb CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--body-ahead: expected on or off, got "yes"');
   });
+
+  it('--httpd-conf with IP-based vhosts: the local address a connection arrives on picks the vhost, as in httpd', async () => {
+    // One port on three loopback addresses: 127.0.0.1 and 127.0.0.2 are named by vhosts, 127.0.0.3 only by `*`.
+    const backends = new Map<string, AjpServer>();
+    for (const route of ['one', 'two', 'star']) backends.set(route, await startAjpServer({ handler: routedHandler(route) }));
+    cleanups.push(async () => {
+      for (const b of backends.values()) await b.close();
+    });
+    const port = await freePort();
+    const workers = [...backends].flatMap(([route, b]) => [`JkWorkerProperty worker.${route}.host=127.0.0.1`, `JkWorkerProperty worker.${route}.port=${b.port}`]);
+    const vhost = (address: string, name: string, worker: string) => [`<VirtualHost ${address}>`, `ServerName ${name}`, `JkMount /* ${worker}`, '</VirtualHost>'];
+    const conf = tempFile('httpd.conf', [
+      `Listen 127.0.0.1:${port}`, `Listen 127.0.0.2:${port}`, `Listen 127.0.0.3:${port}`,
+      'JkWorkerProperty worker.list=one,two,star', ...workers,
+      ...vhost(`*:${port}`, 'star.example', 'star'),
+      ...vhost(`127.0.0.1:${port}`, 'one.example', 'one'),
+      ...vhost('127.0.0.2', 'two.example', 'two'),
+      '',
+    ].join('\n'));
+    const child = spawn(process.execPath, [CLI, '--httpd-conf', conf, '--admin', 'off', '--access-log', 'off'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => child.kill('SIGKILL'));
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+    await expect.poll(() => text.split('"listening"').length - 1, { timeout: 10_000 }).toBe(3);
+    const route = async (address: string, host: string) =>
+      (await request(`http://${address}:${port}/x`, { headers: { host } })).headers['x-route'];
+    // The Host header chooses only among the vhosts of the address: star.example on 127.0.0.1 is `one`'s.
+    expect(await route('127.0.0.1', 'star.example')).toBe('one');
+    expect(await route('127.0.0.2', 'one.example')).toBe('two');
+    expect(await route('127.0.0.3', 'one.example')).toBe('star');
+  });
 });
 
 /** ajplb serving one fake backend (worker w1) on a free port, with `extra` flags; killed after the test. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileVhosts, hostName } from '../../../src/config/index.js';
+import { canonicalIp, vhostAddress } from '../../../src/config/vhosts.js';
 import type { AppConfig, MountRule, VirtualHostConfig } from '../../../src/config/index.js';
 
 const rule = (worker: string): MountRule => ({ pattern: '/*', worker, exclude: false, disabled: false, extensions: {}, source: 'jkmount', defined: { file: 'f', line: 1 } });
@@ -41,5 +42,52 @@ describe('virtual host resolution (Apache name-based rules)', () => {
   it('parses Host headers', () => {
     expect(hostName('[::1]:8080')).toBe('[::1]');
     expect(hostName('Example.COM')).toBe('example.com');
+  });
+});
+
+describe('IP-based virtual hosts (httpd picks the address first, then the name)', () => {
+  const r = compileVhosts(app([
+    vh(['*:80'], ['star.example.com'], 'star'),
+    vh(['10.0.0.1:80'], ['one.example.com'], 'one'),
+    vh(['10.0.0.1:80'], ['one-b.example.com'], 'one-b'),
+    vh(['10.0.0.2'], ['two.example.com'], 'two'),
+    vh(['[2001:db8:0:0::7]:80'], ['six.example.com'], 'six'),
+  ], [rule('main')]));
+  const w = (host: string | undefined, port: number, local?: string) => r.resolve(host, port, local).matcher.match('/x')?.worker;
+
+  it('says it needs the local address only when a vhost names an IP', () => {
+    expect(r.byAddress).toBe(true);
+    expect(compileVhosts(app([vh(['*:80'], ['a'], 'a'), vh(['_default_:443'], ['b'], 'b')])).byAddress).toBe(false);
+  });
+  it('serves a connection to a named IP from that IP\'s vhosts only, by name then the first of them', () => {
+    expect(w('one-b.example.com', 80, '10.0.0.1')).toBe('one-b');
+    expect(w('star.example.com', 80, '10.0.0.1')).toBe('one');
+    expect(w(undefined, 80, '10.0.0.1')).toBe('one');
+  });
+  it('takes an address without a port as any port', () => {
+    expect(w('x', 80, '10.0.0.2')).toBe('two');
+    expect(w('x', 8443, '10.0.0.2')).toBe('two');
+  });
+  it('leaves addresses no vhost names to the * vhosts of the port, then to the main server', () => {
+    expect(w('one.example.com', 80, '10.0.0.9')).toBe('star');
+    expect(w('one.example.com', 80, '10.0.0.1')).toBe('one');
+    expect(w('one.example.com', 81, '10.0.0.1')).toBe('main');
+    expect(w('one.example.com', 80, undefined)).toBe('star');
+  });
+  it('compares IPv6 in canonical form and IPv4-mapped clients as IPv4', () => {
+    expect(w('x', 80, '2001:db8::7')).toBe('six');
+    expect(w('x', 80, '::ffff:10.0.0.1')).toBe('one');
+  });
+  it('reads <VirtualHost> addresses as httpd writes them', () => {
+    expect(vhostAddress('10.0.0.1:8080')).toEqual({ ip: '10.0.0.1', port: 8080 });
+    expect(vhostAddress('[::1]:80')).toEqual({ ip: '::1', port: 80 });
+    expect(vhostAddress('[0:0::1]')).toEqual({ ip: '::1', port: undefined });
+    expect(vhostAddress('*:80')).toEqual({ ip: null, port: 80 });
+    expect(vhostAddress('_default_:443')).toEqual({ ip: null, port: 443 });
+    expect(vhostAddress('0.0.0.0:80')).toEqual({ ip: null, port: 80 });
+    expect(vhostAddress('10.0.0.1:*')).toEqual({ ip: '10.0.0.1', port: undefined });
+    expect(vhostAddress('www.example.com:80')).toEqual({ ip: null, port: 80 });
+    expect(canonicalIp('::ffff:10.0.0.1')).toBe('10.0.0.1');
+    expect(canonicalIp('::')).toBeNull();
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatDiagnostic, loadConfig } from '../../../src/config/index.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ajplb-keepalive-'));
+const dir = mkdtempSync(join(tmpdir(), 'ajplb-httpd-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function load(lines: string[]) {
@@ -32,5 +32,19 @@ describe("httpd.conf's KeepAliveTimeout", () => {
     const error = app.diagnostics.find((d) => d.severity === 'error');
     expect(error && formatDiagnostic(error)).toContain(`${file}:4`);
     expect(app.keepAliveTimeoutMs).toBeUndefined();
+  });
+});
+
+describe('<VirtualHost> addresses', () => {
+  it('keeps IPs, wildcards and ports as written, without a word', () => {
+    const { app, text } = load(['<VirtualHost 10.0.0.1:8080 [::1]:8080 *:8080 _default_:8443>', 'ServerName a', '</VirtualHost>']);
+    expect(app.vhosts[0]?.addresses).toEqual(['10.0.0.1:8080', '[::1]:8080', '*:8080', '_default_:8443']);
+    expect(text).not.toContain('<VirtualHost>');
+  });
+
+  it('warns, with file:line and the fix, about a host name httpd would look up', () => {
+    const { file, text } = load(['<VirtualHost www.example.com:8080>', 'ServerName a', '</VirtualHost>']);
+    expect(text).toContain(`${file}:4: warning: <VirtualHost>: 'www.example.com:8080' names a host, not an address`);
+    expect(text).toContain('write its IP address');
   });
 });
