@@ -46,6 +46,9 @@ describeModJk('jkstatus scripting: ajplb answers as Apache + mod_jk does', () =>
   /** A txt answer's line kinds and attribute names. */
   const shape = (text: string): string[] => text.trimEnd().split('\n').map((l) => `${l.split(':')[0]}:${[...l.matchAll(/ (\w+)=/g)].map((m) => m[1]).join(',')}`);
 
+  /** An xml answer's elements and attribute names. */
+  const tags = (text: string): string[] => [...text.matchAll(/<\/?jk:\w+|^\s+\w+=/gm)].map((m) => m[0].trim());
+
   const lines = (text: string): Array<[string, string]> => text.trimEnd().split('\n').map((l) => {
     const eq = l.indexOf('=');
     return [l.slice(0, eq), l.slice(eq + 1)];
@@ -69,12 +72,21 @@ describeModJk('jkstatus scripting: ajplb answers as Apache + mod_jk does', () =>
   it('txt and xml: the same lines and elements, each with the same attribute names', async () => {
     const [t1, t2] = await both('mime=txt');
     expect(shape(t2)).toEqual(shape(t1));
-    const tags = (text: string): string[] => [...text.matchAll(/<\/?jk:\w+|^\s+\w+=/gm)].map((m) => m[0].trim());
     const [x1, x2] = await both('mime=xml');
     const modJkTags = tags(x1);
     // mod_jk writes a member's connection_ping_interval before retries in XML only; ajplb keeps the txt order.
     const sortedWithin = (t: string[]): string[] => t.map((v, i) => (v === 'retries=' && t[i + 1] === 'connection_ping_interval=' ? 'connection_ping_interval=' : v === 'connection_ping_interval=' && t[i - 1] === 'retries=' ? 'retries=' : v));
     expect(sortedWithin(tags(x2))).toEqual(sortedWithin(modJkTags));
+  });
+
+  it('cmd=version in txt, prop and xml: the same lines, keys and elements (mod_jk 1.2.48 prints the Server line too)', async () => {
+    const [t1, t2] = await both('cmd=version&mime=txt');
+    expect(shape(t2)).toEqual(shape(t1));
+    expect(t2).toMatch(/^Server: name=\S+ port=\d+$/m);
+    const [p1, p2] = (await both('cmd=version&mime=prop')).map(lines) as [Array<[string, string]>, Array<[string, string]>];
+    expect(p2.map(([k]) => k)).toEqual(p1.map(([k]) => k));
+    const [x1, x2] = await both('cmd=version&mime=xml');
+    expect(tags(x2)).toEqual(tags(x1));
   });
 
   it('show, errors and updates: the same result lines, and the same member settings afterwards', async () => {
