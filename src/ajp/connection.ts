@@ -440,7 +440,23 @@ export function connectAjp(
     socket.once('connect', () => {
       if (timer !== null) clearTimeout(timer);
       socket.off('error', fail);
+      if (connectedToItself(socket)) {
+        // An RST, not a FIN: a closed socket would sit in TIME_WAIT on Tomcat's port for a minute, and Tomcat,
+        // restarting, could not bind it.
+        socket.resetAndDestroy();
+        reject(new AjpError('AJP_CONNECT', `connect to ${host}:${port} failed: nothing listens there (the kernel connected the socket to itself)`));
+        return;
+      }
       resolve(new AjpConnection(socket, opts, reads));
     });
   });
+}
+
+/**
+ * TCP's simultaneous open: connecting to a local port nobody listens on, the kernel may pick that very port as
+ * the source and connect the socket to itself (on Linux, within ~100 attempts for an even port in the
+ * ephemeral range, where tests' Tomcats live). We would read our own CPing back, and hold Tomcat's port.
+ */
+export function connectedToItself(socket: net.Socket): boolean {
+  return socket.localPort === socket.remotePort && socket.localAddress === socket.remoteAddress;
 }
