@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/load.js';
+import { vhostAddress, vhostsNoListenerReaches } from './config/vhosts.js';
 import { formatDiagnostic } from './config/diagnostics.js';
 import { dumpConfig } from './config/dump.js';
 import type { AppConfig } from './config/types.js';
@@ -162,9 +163,22 @@ function parsePathMap(text: string): { from: string; to: string } {
 }
 
 function load(o: CliOptions): AppConfig {
-  return loadConfig({
+  const config = loadConfig({
     workersFile: o.workers, mountsFile: o.mounts, mountArgs: o.mount, httpdConf: o.httpdConf, strict: o.strict, pathMap: o.pathMap,
   });
+  const addresses = listenAddresses(o, config);
+  const listeners = addresses.map((l) => ({ host: l.host, port: l.vhostPort ?? l.port }));
+  // As --listen takes them: ADDR=PORT where vhosts match on another port than the one listened on.
+  const where = addresses.map((l) => `${l.host}:${l.port}${l.vhostPort !== undefined && l.vhostPort !== l.port ? `=${l.vhostPort}` : ''}`).join(', ');
+  for (const { vhost, addresses } of vhostsNoListenerReaches(config.vhosts, listeners)) {
+    const first = vhostAddress(addresses[0] as string);
+    config.diagnostics.push({
+      severity: o.strict ? 'error' : 'warning', file: vhost.defined.file, line: vhost.defined.line, directive: '<VirtualHost>',
+      message: `no listener is on ${addresses.join(' ')} (ajplb listens on ${where}): this vhost never matches`,
+      hint: `listen there (--listen ${first.ip?.includes(':') ? `[${first.ip}]` : first.ip}:${first.port ?? 80}) or on every address (--listen 0.0.0.0:${first.port ?? 80})`,
+    });
+  }
+  return config;
 }
 
 /** Errors and warnings always; the `info` notes (httpd directives ajplb ignores) only with --verbose. */
@@ -183,17 +197,22 @@ function printDiagnostics(config: AppConfig, out: NodeJS.WriteStream, verbose = 
   return errors;
 }
 
-function listenSpecs(o: CliOptions, config: AppConfig): ListenSpec[] {
-  const tls = o.cert && o.key ? { cert: readFileSync(o.cert), key: readFileSync(o.key) } : undefined;
+/** --listen, else httpd.conf's Listen lines, else 127.0.0.1:8080; each with the port its vhosts match on. */
+function listenAddresses(o: CliOptions, config: AppConfig): ListenAddress[] {
   // Listening elsewhere than httpd.conf's single Listen port: vhosts still match as if on that port.
   const declaredPorts = new Set(config.listeners.map((l) => l.port));
   const onlyPort = declaredPorts.size === 1 ? [...declaredPorts][0] : undefined;
   const raw: ListenAddress[] = o.listen.length > 0 ? o.listen.map(parseListen)
     : config.listeners.length > 0 ? config.listeners.map((l) => ({ host: l.host, port: l.port, tls: l.tls }))
     : [{ host: '127.0.0.1', port: 8080, tls: false }];
-  return raw.map((l) => {
+  return raw.map((l) => ({ ...l, vhostPort: l.vhostPort ?? onlyPort }));
+}
+
+function listenSpecs(o: CliOptions, config: AppConfig): ListenSpec[] {
+  const tls = o.cert && o.key ? { cert: readFileSync(o.cert), key: readFileSync(o.key) } : undefined;
+  return listenAddresses(o, config).map((l) => {
     if (l.tls && tls === undefined) throw new Error(`https listener ${l.host}:${l.port} needs --cert FILE and --key FILE`);
-    return { host: l.host, port: l.port, tls: l.tls ? tls : undefined, vhostPort: l.vhostPort ?? onlyPort };
+    return { host: l.host, port: l.port, tls: l.tls ? tls : undefined, vhostPort: l.vhostPort };
   });
 }
 

@@ -89,6 +89,29 @@ function localIp(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 
+/**
+ * The vhosts that name only IP addresses no listener is on (nor on every address): they can never match, e.g.
+ * when --listen moved ajplb off httpd.conf's Listen address. `port` is the port vhosts match the listener on.
+ */
+export function vhostsNoListenerReaches(
+  vhosts: readonly VirtualHostConfig[], listeners: ReadonlyArray<{ host: string; port: number }>,
+): Array<{ vhost: VirtualHostConfig; addresses: string[] }> {
+  const reaches = (a: VhostAddress): boolean => listeners.some((l) => {
+    if (a.port !== undefined && a.port !== l.port) return false;
+    // A listener on a host name binds what the name resolves to, which only the bind knows: it may be this.
+    if (isIP(l.host) === 0) return true;
+    const ip = canonicalIp(l.host);
+    return ip === null || ip === a.ip;
+  });
+  const unreached: Array<{ vhost: VirtualHostConfig; addresses: string[] }> = [];
+  for (const vhost of vhosts) {
+    const parsed = vhost.addresses.map(vhostAddress);
+    if (parsed.length === 0 || parsed.some((a) => a.ip === null || reaches(a))) continue;
+    unreached.push({ vhost, addresses: vhost.addresses });
+  }
+  return unreached;
+}
+
 /** Host header -> lower-case name without port or trailing dot. */
 export function hostName(header: string): string {
   let h = header.trim();

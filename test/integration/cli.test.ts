@@ -145,6 +145,16 @@ describe('ajplb CLI', () => {
     expect(r.stderr).toContain('--body-ahead: expected on or off, got "yes"');
   });
 
+  it('--check warns, with file:line and the fix, about an IP vhost no listener is on; --strict refuses it', async () => {
+    const conf = tempFile('httpd.conf', ['Listen 127.0.0.1:8080', 'JkWorkerProperty worker.list=w', '<VirtualHost 10.0.0.1:8080>', 'ServerName a', 'JkMount /* w', '</VirtualHost>', ''].join('\n'));
+    const r = await cli(['--httpd-conf', conf, '--check', '--no-probe']);
+    expect(r.stdout).toContain(`${conf}:3: warning: <VirtualHost>: no listener is on 10.0.0.1:8080 (ajplb listens on 127.0.0.1:8080): this vhost never matches`);
+    expect(r.stdout).toContain('--listen 0.0.0.0:8080');
+    expect(r.code).toBe(0);
+    expect((await cli(['--httpd-conf', conf, '--check', '--no-probe', '--listen', '0.0.0.0:8080'])).stdout).not.toContain('no listener');
+    expect((await cli(['--httpd-conf', conf, '--check', '--no-probe', '--strict'])).code).toBe(1);
+  });
+
   it('--httpd-conf with IP-based vhosts: the local address a connection arrives on picks the vhost, as in httpd', async () => {
     // One port on three loopback addresses: 127.0.0.1 and 127.0.0.2 are named by vhosts, 127.0.0.3 only by `*`.
     const backends = new Map<string, AjpServer>();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileVhosts, hostName } from '../../../src/config/index.js';
-import { canonicalIp, vhostAddress } from '../../../src/config/vhosts.js';
+import { canonicalIp, vhostAddress, vhostsNoListenerReaches } from '../../../src/config/vhosts.js';
 import type { AppConfig, MountRule, VirtualHostConfig } from '../../../src/config/index.js';
 
 const rule = (worker: string): MountRule => ({ pattern: '/*', worker, exclude: false, disabled: false, extensions: {}, source: 'jkmount', defined: { file: 'f', line: 1 } });
@@ -89,5 +89,26 @@ describe('IP-based virtual hosts (httpd picks the address first, then the name)'
     expect(vhostAddress('www.example.com:80')).toEqual({ ip: null, port: 80 });
     expect(canonicalIp('::ffff:10.0.0.1')).toBe('10.0.0.1');
     expect(canonicalIp('::')).toBeNull();
+  });
+});
+
+describe('vhosts no listener reaches', () => {
+  const vhosts = [
+    vh(['10.0.0.1:80'], ['one'], 'one'),
+    vh(['10.0.0.2:80', '*:80'], ['mixed'], 'mixed'),
+    vh(['[2001:db8::7]'], ['six'], 'six'),
+    vh(['*:80'], ['star'], 'star'),
+  ];
+  const names = (listeners: Array<{ host: string; port: number }>) =>
+    vhostsNoListenerReaches(vhosts, listeners).map((u) => u.vhost.names[0]);
+
+  it('are those naming only IPs that no listener is on, port included', () => {
+    expect(names([{ host: '127.0.0.1', port: 80 }])).toEqual(['one', 'six']);
+    expect(names([{ host: '10.0.0.1', port: 8080 }])).toEqual(['one', 'six']);
+    expect(names([{ host: '10.0.0.1', port: 80 }, { host: '2001:db8:0::7', port: 443 }])).toEqual([]);
+  });
+  it('are none when a listener is on every address, or on a host name only its bind resolves', () => {
+    expect(names([{ host: '0.0.0.0', port: 80 }, { host: '::', port: 9 }])).toEqual([]);
+    expect(names([{ host: 'web1.example', port: 80 }, { host: 'web1.example', port: 9 }])).toEqual([]);
   });
 });
