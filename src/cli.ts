@@ -3,7 +3,6 @@
 // starts the demo, so a fresh checkout shows balancing, stickiness and failover at once.
 
 import { readFileSync } from 'node:fs';
-import * as http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/load.js';
@@ -13,6 +12,7 @@ import { dumpConfig } from './config/dump.js';
 import type { AppConfig } from './config/types.js';
 import { startDaemon, type Daemon } from './daemon.js';
 import type { ListenSpec } from './front/server.js';
+import { createAdminServer } from './observe/http.js';
 import { parseListen, type ListenAddress } from './listen.js';
 import { probeWorkers } from './probe.js';
 import { parseProcs, type ProcsParams } from './procs/params.js';
@@ -292,7 +292,7 @@ async function serve(o: CliOptions, config: AppConfig): Promise<void> {
   for (const a of daemon.addresses) log.info({ address: a.address, port: a.port }, 'listening');
   if (o.admin !== 'off') {
     const spec = parseListen(o.admin);
-    const admin = http.createServer(obs.adminHandler);
+    const admin = createAdminServer(obs.adminHandler);
     await new Promise<void>((resolve) => admin.listen(spec.port, spec.host, resolve));
     admin.unref();
     log.info({ address: spec.host, port: spec.port }, 'admin listening (/metrics /status /livez /readyz)');

@@ -97,6 +97,9 @@ export class FrontServer {
     const server = spec.tls
       ? https.createServer({ ...options, cert: spec.tls.cert, key: spec.tls.key, ca: spec.tls.ca, requestCert: spec.tls.requestCert ?? false, rejectUnauthorized: false }, this.handle)
       : http.createServer(options, this.handle);
+    // A client that sends its request and then shuts down its side (`printf … | nc -N`, health probes) gets
+    // its answer, as from httpd; Node's default aborts the request at the client's FIN and answers nothing.
+    (server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
     server.on('clientError', onClientError);
     const connectionEvent = spec.tls ? 'secureConnection' : 'connection';
     server.on(connectionEvent, this.idle.add);

@@ -1,7 +1,7 @@
 // HTTP for the admin listener (/metrics, /livez, /readyz, /status, /api/…) and for a mod_jk `status` worker
 // mounted in the front, which serves the same page and API under its mount.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AdminActions, AdminAuth } from './admin.js';
@@ -11,6 +11,16 @@ import { buildStatus, type RuntimeView, type SnapshotSource } from './snapshot.j
 import { renderStatusPage, STATUS_PAGE_CSP, type PageConfig } from './status-page.js';
 
 const MAX_ACTION_BODY = 4096;
+
+/**
+ * The admin listener's server. Health probes often send their request and shut down their side at once
+ * (`printf … | nc -N`): they get their answer, where Node's default would end the connection unanswered.
+ */
+export function createAdminServer(handler: RequestListener): Server {
+  const server = createServer(handler);
+  (server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
+  return server;
+}
 const REFRESH_MS = 5000;
 const ACTION_PATH = /^\/lb\/([^/]+)\/member\/([^/]+)\/([a-z]+)$/;
 

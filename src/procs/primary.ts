@@ -3,11 +3,11 @@
 // among (see port-sharing.ts). It owns the public admin listener, checks a reload before any worker sees it,
 // and turns SIGTERM into a drain of every worker, exiting when the last one has.
 
-import * as http from 'node:http';
 import type { AppConfig } from '../config/types.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
 import { parseListen } from '../listen.js';
 import { Logs } from '../observe/logs.js';
+import { createAdminServer } from '../observe/http.js';
 import { PrimaryAdmin } from './admin.js';
 import { Fleet } from './fleet.js';
 import type { ProcsParams } from './params.js';
@@ -39,7 +39,7 @@ export async function runPrimary(p: ProcsParams, config: AppConfig): Promise<voi
 
   if (p.admin !== 'off') {
     const spec = parseListen(p.admin);
-    const admin = http.createServer(new PrimaryAdmin(fleet, log, () => draining).handle);
+    const admin = createAdminServer(new PrimaryAdmin(fleet, log, () => draining).handle);
     await new Promise<void>((resolve) => admin.listen(spec.port, spec.host, resolve));
     admin.unref();
     log.info({ address: spec.host, port: spec.port }, 'admin listening (/metrics /status /livez /readyz)');

@@ -1,13 +1,13 @@
 // One --procs worker: the daemon's front exactly as in a single process (cluster shares the listening
 // sockets), its own observability, a private admin listener the primary talks to, and the member-state sync.
 
-import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppConfig } from '../config/types.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
 import { Daemon, type DaemonObserver } from '../daemon.js';
 import { createObservability, type Observability } from '../observe/index.js';
+import { createAdminServer } from '../observe/http.js';
 import { actionOfRequest } from './actions.js';
 import { MemberSync } from './member-sync.js';
 import { isMessage, type FromWorker, type MemberAction, type ToWorker } from './messages.js';
@@ -121,7 +121,7 @@ export async function runWorker(p: ProcsParams, config: AppConfig): Promise<void
 
   // Private: the primary proxies /status and the API here and repeats actions here. Exclusive, so cluster
   // gives this worker its own port instead of sharing one handle across workers.
-  const admin = http.createServer(obs.adminHandler);
+  const admin = createAdminServer(obs.adminHandler);
   await new Promise<void>((resolve) => admin.listen({ host: '127.0.0.1', port: 0, exclusive: true }, resolve));
   admin.unref();
   send({ ajplb: 'admin-port', port: (admin.address() as AddressInfo).port });

@@ -93,14 +93,18 @@ export async function startFront(routes: string[], extra = '', opts: { observer?
   };
 }
 
-/** Sends raw bytes and returns the raw response text (for framing tests undici would refuse to send). */
-export function rawRequest(port: number, text: string): Promise<string> {
+/**
+ * Sends raw bytes and returns the raw response text (for framing tests undici would refuse to send).
+ * `halfClose`: shut down our side after the request, as `printf … | nc -N` does.
+ */
+export function rawRequest(port: number, text: string, opts: { halfClose?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const parts: Buffer[] = [];
     socket.on('data', (d: Buffer) => parts.push(d));
     socket.on('end', () => resolve(Buffer.concat(parts).toString('latin1')));
     socket.on('error', reject);
-    socket.write(text);
+    if (opts.halfClose === true) socket.end(text);
+    else socket.write(text);
   });
 }

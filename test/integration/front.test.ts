@@ -47,6 +47,19 @@ describe('front server over fake backends', () => {
     expect(bare.attributes[bare.attributes.indexOf('AJP_LOCAL_ADDR') + 1]).toBe('127.0.0.1');
   });
 
+  it('answers a client that shuts down its side after the request (printf | nc -N), as httpd does', async () => {
+    fx = await startFront(['b1']);
+    const old = await rawRequest(fx.port, 'GET /echo HTTP/1.0\r\n\r\n', { halfClose: true });
+    expect(old).toMatch(/^HTTP\/1\.1 200 [^]*"route":"b1"/);
+    // Chunked (the backend sets no length): the JSON is read where it stands.
+    const post = await rawRequest(fx.port, 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello', { halfClose: true });
+    expect(post).toMatch(/^HTTP\/1\.1 200 [^]*"length":5,/);
+    const two = await rawRequest(fx.port, 'GET /status/204 HTTP/1.1\r\nHost: x\r\n\r\nGET /status/202 HTTP/1.1\r\nHost: x\r\n\r\n', { halfClose: true });
+    expect([...two.matchAll(/^HTTP\/1\.1 (\d+)/gm)].map((m) => m[1])).toEqual(['204', '202']);
+    // The body ends before its Content-Length: the request cannot be whole.
+    expect(await rawRequest(fx.port, 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello', { halfClose: true })).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
   it('streams a 5 MiB upload to the backend and back the hash', async () => {
     fx = await startFront(['b1']);
     const data = Buffer.alloc(5 * 1024 * 1024, 42);

@@ -4,6 +4,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
+import { createAdminServer } from '../../src/observe/http.js';
 import { createObservability, type Observability, type ObservabilityOptions } from '../../src/observe/index.js';
 import { FakeRuntime } from '../unit/observe/helpers.js';
 
@@ -18,8 +19,7 @@ export interface Started {
   servers: http.Server[];
 }
 
-async function listen(handler: http.RequestListener): Promise<{ server: http.Server; url: string }> {
-  const server = http.createServer(handler);
+async function listen(server: http.Server): Promise<{ server: http.Server; url: string }> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -34,12 +34,12 @@ export async function start(adminToken?: string, onAdminAction?: ObservabilityOp
     getRuntime: () => rt, isDraining: () => draining.value, adminToken, version: '0.0.1-test', accessLog: false,
     defaultMetrics: false, stdout: { write: () => true }, onAdminAction,
   });
-  const admin = await listen(obs.adminHandler);
+  const admin = await listen(createAdminServer(obs.adminHandler));
   // Stands in for the front: /jkstatus* goes to the rw status worker, /jkro* to the read-only one.
-  const front = await listen((req, res) => {
+  const front = await listen(http.createServer((req, res) => {
     const name = (req.url ?? '').startsWith('/jkro') ? 'jkro' : 'jkstatus';
     obs.observer.onStatusRequest!(req, res, name);
-  });
+  }));
   return { rt, obs, base: admin.url, front: front.url, draining, servers: [admin.server, front.server] };
 }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Pool, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAjpServer, type AjpServer } from '../../src/demo/ajp-server.js';
-import { freePort, routedHandler } from './front-helpers.js';
+import { freePort, rawRequest, routedHandler } from './front-helpers.js';
 import { reuseportNode } from './reuseport-node.js';
 
 type Mode = 'processes' | 'threads';
@@ -169,6 +169,9 @@ describe.each<Mode>(['processes', 'threads'])('--procs 2 (%s)', (mode) => {
     expect(await metricSum(cli.admin, 'ajplb_procs_workers')).toBe(2);
     // A shared fact is not counted once per worker.
     expect(await metricSum(cli.admin, 'ajplb_build_info')).toBe(1);
+    // The merge takes the workers' answers, so a scraper that shut down its side meanwhile still gets it.
+    const halfClosed = await rawRequest(cli.admin, 'GET /metrics HTTP/1.0\r\n\r\n', { halfClose: true });
+    expect(halfClosed).toMatch(/^HTTP\/1\.1 200 [^]*ajplb_procs_workers 2/);
   });
 
   it('a member stopped through the admin API is stopped in every process: no traffic reaches it', async () => {
