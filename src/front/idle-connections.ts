@@ -71,6 +71,11 @@ export class IdleConnections {
     if (s[kCurrent] === res) s[kCurrent] = null;
   }
 
+  /** The response to the newest request on this connection while it is being served, else null. */
+  currentResponse(socket: Socket): ServerResponse | null {
+    return (socket as Partial<Tracked>)[kCurrent] ?? null;
+  }
+
   get size(): number {
     return this.sockets.length;
   }

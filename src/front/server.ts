@@ -100,7 +100,7 @@ export class FrontServer {
     // A client that sends its request and then shuts down its side (`printf … | nc -N`, health probes) gets
     // its answer, as from httpd; Node's default aborts the request at the client's FIN and answers nothing.
     (server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
-    server.on('clientError', onClientError);
+    server.on('clientError', this.onClientError);
     const connectionEvent = spec.tls ? 'secureConnection' : 'connection';
     server.on(connectionEvent, this.idle.add);
     this.idle.start();
@@ -222,6 +222,23 @@ export class FrontServer {
     return clean;
   }
 
+  /**
+   * Node's parser refused what came on the connection. The requests before it on the same connection (pipelined)
+   * are answered first, as httpd does: written at once, the error would overtake their answers and cut them off.
+   * Responses leave in order, so once the newest one is written, all are.
+   */
+  private readonly onClientError = (err: ParseError, socket: import('node:stream').Duplex): void => {
+    const status = clientErrorStatus(err);
+    const last = this.idle.currentResponse(socket as import('node:net').Socket);
+    // An incomplete newest request is the one refused (its body broke off): nothing to wait for.
+    if (last !== null && last.req.complete && !last.writableFinished && socket.writable) {
+      // Before Node's own 'finish' handler, which ends the socket when the client has shut down its side.
+      last.prependOnceListener('finish', () => sendClientError(socket, status));
+      return;
+    }
+    sendClientError(socket, status);
+  };
+
   close(): void {
     this.idle.stop();
     for (const s of this.servers) {
@@ -245,12 +262,29 @@ function untilConnectionGone(front: FrontServer, socket: import('node:net').Sock
   res.once('close', () => socket.off('close', gone));
 }
 
-function onClientError(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+type ParseError = NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number };
+
+/** A method httpd would pass on (a token) but Node's parser does not know: Tomcat would answer it 501. */
+const TOKEN_METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [^ \r\n]/;
+
+/** The status for what Node's parser refused, as httpd (and Tomcat behind it) would answer it. */
+function clientErrorStatus(err: ParseError): number {
+  if (err.code === 'HPE_HEADER_OVERFLOW') return 431;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
+  if (err.code === 'HPE_INVALID_METHOD' && err.rawPacket !== undefined) {
+    // The refused request line starts after the last line break before where parsing stopped.
+    const stop = Math.min(err.bytesParsed ?? 0, err.rawPacket.length);
+    const start = err.rawPacket.lastIndexOf(10, stop) + 1;
+    if (TOKEN_METHOD.test(err.rawPacket.toString('latin1', start, start + 64))) return 501;
+  }
+  return 400;
+}
+
+function sendClientError(socket: import('node:stream').Duplex, status: number): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   const text = http.STATUS_CODES[status] ?? 'Bad Request';
   socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
 }

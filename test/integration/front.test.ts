@@ -60,6 +60,19 @@ describe('front server over fake backends', () => {
     expect(await rawRequest(fx.port, 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello', { halfClose: true })).toMatch(/^HTTP\/1\.1 400 /);
   });
 
+  it('answers requests pipelined before a malformed one first, then refuses it: 501 for an unknown method', async () => {
+    fx = await startFront(['b1']);
+    const statuses = (raw: string) => [...raw.matchAll(/^HTTP\/1\.1 (\d+)/gm)].map((m) => m[1]);
+    const good = 'GET /status/202 HTTP/1.1\r\nHost: x\r\n\r\nGET /status/203 HTTP/1.1\r\nHost: x\r\n\r\n';
+    // rawRequest resolves when ajplb closes the connection, which it does after the refusal.
+    expect(statuses(await rawRequest(fx.port, `${good}GARBAGE\r\n\r\n`))).toEqual(['202', '203', '400']);
+    expect(statuses(await rawRequest(fx.port, `${good}GARBAGE\r\n\r\n`, { halfClose: true }))).toEqual(['202', '203', '400']);
+    // A method httpd would forward (a token) that Node's parser does not know: what Tomcat answers it.
+    expect(statuses(await rawRequest(fx.port, `${good}FROB /x HTTP/1.1\r\nHost: x\r\n\r\n`))).toEqual(['202', '203', '501']);
+    expect(statuses(await rawRequest(fx.port, 'FROB /x HTTP/1.1\r\nHost: x\r\n\r\n'))).toEqual(['501']);
+    expect(statuses(await rawRequest(fx.port, '\x16\x03\x01\x02\x00 hello\r\n\r\n'))).toEqual(['400']);
+  });
+
   it('streams a 5 MiB upload to the backend and back the hash', async () => {
     fx = await startFront(['b1']);
     const data = Buffer.alloc(5 * 1024 * 1024, 42);
