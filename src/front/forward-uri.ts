@@ -35,10 +35,11 @@ export function forwardUri(raw: string): string | null {
   return `/${out.join('/')}`;
 }
 
+/** Nothing to decode, collapse, resolve or encode: the path goes to Tomcat as it came. */
 function isClean(p: string): boolean {
   for (let i = 1; i < p.length; i++) {
     const c = p.charCodeAt(i);
-    if (c === 37 /* % */) return false;
+    if (c >= 128 || PATH_SAFE[c] === 0) return false;
     if (c === 47 /* / */ && p.charCodeAt(i - 1) === 47) return false;
     if (c === 46 /* . */ && p.charCodeAt(i - 1) === 47) return false;
   }
@@ -46,7 +47,11 @@ function isClean(p: string): boolean {
 }
 
 // What jk_canonenc leaves alone in a path: RFC 3986 unreserved and sub-delims, ':' and '@'.
-const SAFE = /[^A-Za-z0-9\-._~!$&'()*+,;=:@]/g;
+const SAFE_CHARS = "A-Za-z0-9\\-._~!$&'()*+,;=:@";
+const SAFE = new RegExp(`[^${SAFE_CHARS}]`, 'g');
+/** The same set and '/', by char code (1 = kept as is); '%' is not in it, so an escape takes the slow path. */
+const PATH_SAFE = new Uint8Array(128);
+for (let c = 0; c < 128; c++) PATH_SAFE[c] = new RegExp(`[${SAFE_CHARS}/]`).test(String.fromCharCode(c)) ? 1 : 0;
 
 function encodeSegment(seg: string): string {
   return seg.replace(SAFE, (ch) => {

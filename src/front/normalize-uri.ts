@@ -18,12 +18,20 @@ export function normalizePath(rawPathWithoutQuery: string): string | null {
   return servletNormalize(path);
 }
 
-/** An encoded '/' in the path: httpd (AllowEncodedSlashes Off) answers such a request 404 before mod_jk sees it. */
-export function hasEncodedSlash(path: string): boolean {
+/**
+ * What httpd's ap_unescape_url finds wrong with the %-escapes of a path, answered before mod_jk sees it: a
+ * malformed escape ('malformed', 400) wins over an encoded '/' or NUL ('badpath', 404, AllowEncodedSlashes Off).
+ */
+export function escapeProblem(path: string): 'malformed' | 'badpath' | null {
+  let problem: 'badpath' | null = null;
   for (let i = path.indexOf('%'); i >= 0; i = path.indexOf('%', i + 1)) {
-    if (path.charCodeAt(i + 1) === 50 /* 2 */ && (path.charCodeAt(i + 2) | 0x20) === 102 /* f */) return true;
+    const hi = hex(path.charCodeAt(i + 1));
+    const lo = hex(path.charCodeAt(i + 2));
+    if (hi < 0 || lo < 0) return 'malformed';
+    const byte = hi * 16 + lo;
+    if (byte === 0x2f || byte === 0) problem = 'badpath';
   }
-  return false;
+  return problem;
 }
 
 /** Fast path: nothing to decode, no params, no empty or dot segments. */

@@ -9,7 +9,7 @@ import { classifyRequest } from './request-map.js';
 import { sendError } from './errors.js';
 import { Forwarding, type ForwardObserver } from './forward.js';
 import type { Runtime } from './runtime.js';
-import { hasEncodedSlash, normalizePath } from './normalize-uri.js';
+import { escapeProblem, normalizePath } from './normalize-uri.js';
 import { forwardUri } from './forward-uri.js';
 import { IdleConnections } from './idle-connections.js';
 import { acceptorsFor, assertPortFree } from './acceptors.js';
@@ -153,7 +153,9 @@ export class FrontServer {
       if (req.method === 'OPTIONS' && shape.uri === '*') return this.answerOptionsStar(req, res);
       return this.reject(req, res, 400, 'request target is not a path');
     }
-    if (hasEncodedSlash(shape.uri)) return this.reject(req, res, 404, 'encoded slash in the path');
+    const escapes = escapeProblem(shape.uri);
+    if (escapes === 'malformed') return this.reject(req, res, 400, 'malformed %-escape in the path');
+    if (escapes === 'badpath') return this.reject(req, res, 404, 'encoded slash or NUL in the path');
     const path = normalizePath(shape.uri);
     if (path === null) return this.reject(req, res, 400, 'URI escapes the root');
     const forwarded = forwardUri(shape.uri);

@@ -17,6 +17,10 @@ describe('forwardUri (ForwardURIProxy)', () => {
     ['/caf%C3%A9/x y', '/caf%C3%A9/x%20y'],
     ['/%7Euser/a;jsessionid=X.was1', '/~user/a;jsessionid=X.was1'],
     ['/a/%2E/b;p=1', '/a/b;p=1'],
+    // Nothing to decode, yet characters jk_canonenc encodes: httpd sends Tomcat these escaped.
+    ['/echo/<a>{b}', '/echo/%3Ca%3E%7Bb%7D'],
+    ['/echo/`x"|y^z\\', '/echo/%60x%22%7Cy%5Ez%5C'],
+    ["/keep/~!$&'()*+,;=:@-._", "/keep/~!$&'()*+,;=:@-._"],
   ])('normalises and re-encodes %s as %s', (raw, expected) => {
     expect(forwardUri(raw)).toBe(expected);
   });

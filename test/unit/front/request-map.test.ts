@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasEncodedSlash } from '../../../src/front/normalize-uri.js';
+import { escapeProblem } from '../../../src/front/normalize-uri.js';
 import type { TLSSocket } from 'node:tls';
 import { sessionIdOf, tlsDetailsOf } from '../../../src/front/tls-details.js';
 import type { IncomingMessage } from 'node:http';
@@ -44,65 +44,17 @@ describe('serverNameAndPort (ap_get_server_name/port, UseCanonicalName Off)', ()
   });
 });
 
-describe('hasEncodedSlash', () => {
-  it('finds %2F and %2f only', () => {
-    expect(hasEncodedSlash('/a%2Fb')).toBe(true);
-    expect(hasEncodedSlash('/a%2fb')).toBe(true);
-    expect(hasEncodedSlash('/a%2')).toBe(false);
-    expect(hasEncodedSlash('/a%20b%2E%2e')).toBe(false);
-    expect(hasEncodedSlash('/plain/path')).toBe(false);
+describe('escapeProblem (httpd ap_unescape_url)', () => {
+  it('finds an encoded slash or NUL (404 in httpd), and nothing in good escapes', () => {
+    expect(escapeProblem('/a%2Fb')).toBe('badpath');
+    expect(escapeProblem('/a%2fb')).toBe('badpath');
+    expect(escapeProblem('/a%00b')).toBe('badpath');
+    expect(escapeProblem('/a%20b%2E%2e')).toBeNull();
+    expect(escapeProblem('/plain/path')).toBeNull();
   });
-});
-
-describe('classifyRequest: the request target', () => {
-  const shape = (url: string) => classifyRequest({ url, headers: {} } as IncomingMessage);
-
-  it('takes the path and the authority of an absolute-form target', () => {
-    expect(shape('http://a-site.com:8080/echo?x=1')).toEqual({ uri: '/echo', query: 'x=1', bodyMode: 'none', authority: 'a-site.com:8080' });
-    expect(shape('HTTPS://user:pw@b-site.com?x')).toEqual({ uri: '/', query: 'x', bodyMode: 'none', authority: 'b-site.com' });
-    expect(shape('http://a-site.com')).toMatchObject({ uri: '/', query: undefined, authority: 'a-site.com' });
-  });
-
-  it('leaves origin-form alone and other forms for the caller to refuse', () => {
-    expect(shape('/echo?x=1')).toEqual({ uri: '/echo', query: 'x=1', bodyMode: 'none', authority: undefined });
-    expect(shape('*')).toMatchObject({ uri: '*', authority: undefined });
-    expect(shape('ftp://a-site.com/x')).toMatchObject({ uri: 'ftp://a-site.com/x', authority: undefined });
-  });
-});
-
-describe('sessionIdOf (the id inside OpenSSL\'s DER session)', () => {
-  it('reads the fourth field of the SEQUENCE, long-form outer length included', () => {
-    const id = Buffer.alloc(32, 0xab);
-    const inner = Buffer.concat([Buffer.from([0x02, 0x01, 0x01, 0x02, 0x02, 0x03, 0x04, 0x04, 0x02, 0x13, 0x02, 0x04, 0x20]), id, Buffer.alloc(200, 1)]);
-    const der = Buffer.concat([Buffer.from([0x30, 0x81, inner.length]), inner]);
-    expect(sessionIdOf(der)).toBe('ab'.repeat(32));
-    const long = Buffer.concat([Buffer.from([0x30, 0x82, 0x00, inner.length]), inner]);
-    expect(sessionIdOf(long)).toBe('ab'.repeat(32));
-  });
-
-  it('says nothing for an empty id, another shape, or no session', () => {
-    const empty = Buffer.from([0x30, 0x0c, 0x02, 0x01, 0x01, 0x02, 0x02, 0x03, 0x03, 0x04, 0x02, 0xc0, 0x2f, 0x04, 0x00]);
-    expect(sessionIdOf(empty)).toBeUndefined();
-    expect(sessionIdOf(Buffer.from([0x31, 0x00]))).toBeUndefined();
-    expect(sessionIdOf(Buffer.from([0x30, 0x05, 0x02, 0x01]))).toBeUndefined();
-    expect(sessionIdOf(undefined)).toBeUndefined();
-  });
-});
-
-describe('tlsDetailsOf', () => {
-  it('reads a connection once, however many requests it carries', () => {
-    let reads = 0;
-    const fakeSocket = (name: string) => ({
-      getCipher: () => { reads++; return { name, standardName: name, version: 'TLSv1.3' }; },
-      getPeerCertificate: () => ({ raw: Buffer.from('cert') }),
-      getSession: () => undefined,
-      getProtocol: () => 'TLSv1.3',
-    }) as unknown as TLSSocket;
-    const a = fakeSocket('TLS_AES_256_GCM_SHA384');
-    const b = fakeSocket('TLS_CHACHA20_POLY1305_SHA256');
-    expect(tlsDetailsOf(a)).toMatchObject({ cipher: 'TLS_AES_256_GCM_SHA384', keySize: 256, protocol: 'TLSv1.3' });
-    expect(tlsDetailsOf(a).certPem).toContain('-----BEGIN CERTIFICATE-----\nY2VydA==\n');
-    expect(tlsDetailsOf(b)).toMatchObject({ cipher: 'TLS_CHACHA20_POLY1305_SHA256', keySize: 256 });
-    expect(reads).toBe(2);
+  it('puts a malformed escape (400) before an encoded slash, wherever each is', () => {
+    expect(escapeProblem('/a%2')).toBe('malformed');
+    expect(escapeProblem('/a%2F/b%zz')).toBe('malformed');
+    expect(escapeProblem('/a%/b%2F')).toBe('malformed');
   });
 });
