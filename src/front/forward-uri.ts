@@ -51,7 +51,8 @@ const SAFE_CHARS = "A-Za-z0-9\\-._~!$&'()*+,;=:@";
 const SAFE = new RegExp(`[^${SAFE_CHARS}]`, 'g');
 /** The same set and '/', by char code (1 = kept as is); '%' is not in it, so an escape takes the slow path. */
 const PATH_SAFE = new Uint8Array(128);
-for (let c = 0; c < 128; c++) PATH_SAFE[c] = new RegExp(`[${SAFE_CHARS}/]`).test(String.fromCharCode(c)) ? 1 : 0;
+const SAFE_OR_SLASH = new RegExp(`[${SAFE_CHARS}/]`);
+for (let c = 0; c < 128; c++) PATH_SAFE[c] = SAFE_OR_SLASH.test(String.fromCharCode(c)) ? 1 : 0;
 
 function encodeSegment(seg: string): string {
   return seg.replace(SAFE, (ch) => {

@@ -33,6 +33,8 @@ export function classifyRequest(req: IncomingMessage): ClientRequestShape | stri
       if (url.charCodeAt(0) !== 47) url = `/${url}`;
     }
   }
+  // A fragment is the client's own business (RFC 9110 4.2.5); httpd answers a target carrying one 400.
+  if (url.includes('#')) return 'fragment in the request target';
   const q = url.indexOf('?');
   const uri = q < 0 ? url : url.slice(0, q);
   const query = q < 0 ? undefined : url.slice(q + 1);

@@ -34,6 +34,7 @@ const CASES: Case[] = [
   { name: 'path parameter session id', echo: true, request: req('GET /echo;jsessionid=ABC.was1?x=1 HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
   { name: 'escaped path', echo: true, request: req('GET /echo/%7Euser/a%20b/%C3%A9 HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
   { name: 'encoded slash', statusOnly: true, request: req('GET /echo/a%2Fb HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
+  { name: 'fragment in the request target', statusOnly: true, request: req('GET /echo?a=1#frag HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
   { name: 'encoded NUL', statusOnly: true, request: req('GET /echo/a%00b HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
   { name: 'malformed escape after an encoded slash', statusOnly: true, request: req('GET /echo/a%2Fb/%zz HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
   { name: 'characters httpd re-encodes, nothing to decode', echo: true, request: req('GET /echo/<a>{b}`c"d|e^f HTTP/1.1', 'Host: a-site.com', 'Connection: close') },
