@@ -7,7 +7,7 @@ import { hintFor } from './diagnostics.js';
 import { expandInclude, locate, type PathContext, type PathRemap } from './httpd-paths.js';
 import { parseMountRule, readUriWorkerMap } from './mounts.js';
 import type { ListenerConfig, MountRule, SourceRef, VirtualHostConfig } from './types.js';
-import { addressHost, canonicalIp, isWildcardHost } from './vhosts.js';
+import { namesHost } from './vhosts.js';
 
 export interface HttpdVhost {
   config: VirtualHostConfig;
@@ -185,8 +185,7 @@ class HttpdReader {
       if (!parentActive) return;
       if (this.vhost) this.diag.error(ref, '<VirtualHost>', 'nested <VirtualHost>; httpd refuses to start');
       for (const addr of args) {
-        const host = addressHost(addr);
-        if (canonicalIp(host) !== null || isWildcardHost(host)) continue;
+        if (!namesHost(addr)) continue;
         this.diag.warn(ref, '<VirtualHost>', `'${addr}' names a host, not an address: httpd looks it up when it starts, ajplb does not, so this vhost answers on every address (as *)`,
           'write its IP address for IP-based matching, or * for a name-based vhost');
       }

@@ -39,33 +39,33 @@ interface PortGroup {
   fallback: VhostResolution;
 }
 
-/** `*:80`, `_default_:443`, `10.0.0.1:8080`, `[::1]:80`, `*` -> port or undefined (any). */
-export function addressPort(addr: string): number | undefined {
-  const m = /:(\d+|\*)$/.exec(addr);
-  if (!m || m[1] === '*' || (addr.startsWith('[') && !addr.includes(']:'))) return undefined;
-  return Number(m[1]);
-}
-
 /**
- * `10.0.0.1:8080`, `[::1]:80`, `*:80`, `_default_`, `10.0.0.1` -> IP (canonical; null for a wildcard) and port.
- * A host name is not an IP: httpd looks it up at start, ajplb does not (the config warns), so it is any address.
+ * `10.0.0.1:8080`, `[::1]:80`, `*:80`, `_default_`, `10.0.0.1` -> IP (canonical; null for a wildcard) and port
+ * (undefined: any). A host name is not an IP: httpd looks it up at start, ajplb does not (the config warns), so
+ * it is any address.
  */
 export function vhostAddress(addr: string): VhostAddress {
-  return { ip: canonicalIp(addressHost(addr)), port: addressPort(addr) };
+  const { host, port } = splitAddress(addr);
+  return { ip: canonicalIp(host), port };
 }
 
-/** The address part of a <VirtualHost> argument, brackets and port removed: `*`, `_default_`, an IP, a name. */
-export function addressHost(addr: string): string {
+/** True when the address names a host (not an IP, `*` or `_default_`): httpd resolves it at start, ajplb not. */
+export function namesHost(addr: string): boolean {
+  const { host } = splitAddress(addr);
+  return isIP(host) === 0 && host !== '*' && host.toLowerCase() !== '_default_';
+}
+
+/** A <VirtualHost> argument's address (brackets removed) and port (undefined when absent or `*`). */
+function splitAddress(addr: string): { host: string; port: number | undefined } {
   if (addr.startsWith('[')) {
     const end = addr.indexOf(']');
-    return end > 0 ? addr.slice(1, end) : addr;
+    if (end < 0) return { host: addr, port: undefined };
+    const m = /^:(\d+)$/.exec(addr.slice(end + 1));
+    return { host: addr.slice(1, end), port: m ? Number(m[1]) : undefined };
   }
-  return /:(\d+|\*)$/.test(addr) ? addr.slice(0, addr.lastIndexOf(':')) : addr;
-}
-
-/** `*`, `_default_` and the any-address IPs: httpd's wildcard vhost addresses. */
-export function isWildcardHost(host: string): boolean {
-  return host === '*' || host.toLowerCase() === '_default_' || ((isIP(host) !== 0) && canonicalIp(host) === null);
+  const m = /:(\d+|\*)$/.exec(addr);
+  if (!m) return { host: addr, port: undefined };
+  return { host: addr.slice(0, m.index), port: m[1] === '*' ? undefined : Number(m[1]) };
 }
 
 /** An IP literal in the form Node reports a socket's local address in; null for wildcards and host names. */

@@ -46,13 +46,7 @@ function isAlreadyNormal(p: string): boolean {
 }
 
 function decode(p: string): string | null {
-  for (let i = p.indexOf('%'); i >= 0; i = p.indexOf('%', i + 1)) {
-    const hi = hex(p.charCodeAt(i + 1));
-    const lo = hex(p.charCodeAt(i + 2));
-    if (hi < 0 || lo < 0) return null;
-    const byte = hi * 16 + lo;
-    if (byte === 0x2f || byte === 0) return null;
-  }
+  if (escapeProblem(p) !== null) return null;
   try {
     return decodeURIComponent(p);
   } catch {
